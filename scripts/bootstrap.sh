@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what `npm start` and `npm test` need on a fresh Debian machine, and nothing when it is
+# already there: the database server (Debian's MariaDB packages), node dependencies, the build.
+# Fast in the steady state: each step checks before it acts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { [ -n "${MYSQLOPS_QUIET:-}" ] || echo "bootstrap: $*" >&2; }
+
+server_present() {
+  command -v mariadbd >/dev/null 2>&1 || command -v mysqld >/dev/null 2>&1 ||
+    [ -x /usr/sbin/mariadbd ] || [ -x /usr/sbin/mysqld ]
+}
+
+# The sandbox needs the server binaries, the client tools (dump/binlog for later features) and
+# openssl for the sandbox's TLS certificates.
+PACKAGES="mariadb-server mariadb-client openssl"
+if ! server_present || ! command -v openssl >/dev/null 2>&1; then
+  if [ "$(id -u)" != "0" ]; then
+    echo "mysqlops needs a MySQL or MariaDB server installed, and this user cannot install one." >&2
+    echo "Install it with:  sudo apt-get update && sudo apt-get install -y $PACKAGES" >&2
+    exit 2
+  fi
+  say "installing $PACKAGES from Debian's packages (one time)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends $PACKAGES >&2
+fi
+
+# node dependencies: `npm ci` when node_modules is missing or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing node dependencies (npm ci)"
+  npm ci --no-audit --no-fund >&2
+fi
+
+# The build: when dist is missing or any source file is newer than it.
+if [ ! -f dist/cli/main.js ] || [ -n "$(find src -newer dist/cli/main.js -print -quit)" ]; then
+  say "building (tsc)"
+  npm run --silent build >&2
+fi
