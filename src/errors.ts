@@ -114,7 +114,9 @@ export class QueryError extends MysqlopsError {
     const d = options.driver;
     super({
       code: options.code ?? 'E_QUERY',
-      message: options.message ?? `${d.sqlMessage ?? d.code ?? 'query failed'} (in: ${truncate(options.shape, 200)})`,
+      message:
+        options.message ??
+        `${d.sqlMessage ?? d.code ?? 'query failed'} (in: ${truncate(options.shape, 200)})`,
       hint: options.hint,
       cause: options.cause,
     });
@@ -149,6 +151,8 @@ export class ConnectError extends MysqlopsError {
         ? 'check DB_USER and DB_PASSWORD (or DB_PASSWORD_FILE)'
         : 'check that the server runs and DB_HOST/DB_PORT/DB_SOCKET point at it (mysqlops sandbox status)',
       cause: options.cause,
+      // Wrong credentials are fixed in the configuration; an unreachable server is operational.
+      exitCode: options.auth ? 2 : 1,
     });
     this.target = options.target;
   }

@@ -1,0 +1,127 @@
+/**
+ * Environment variables to a config layer, the highest layer. Each variable is checked on its own
+ * and a problem is reported under the variable's name (`DB_PORT: expected an integer ...`). An
+ * empty variable counts as unset, so `DB_HOST= mysqlops ...` falls back to the lower layers.
+ * Relative paths are resolved against `cwd`.
+ */
+import * as path from 'node:path';
+import type { z } from 'zod';
+import type { ConfigIssue } from '../errors.js';
+import { Secret } from '../secret.js';
+import type { ConfigLayer } from './layers.js';
+import { type Read, readPem, readPemSecret, readSecretFile } from './read-files.js';
+import { connectionSchema, monitoringSchema, poolSchema, sandboxSchema, sslSchema } from './schema.js';
+
+export type Environ = Record<string, string | undefined>;
+
+/** Every variable this module reads, with what it sets; the names are part of the public contract. */
+export const ENV_VARS = {
+  MYSQLOPS_ENV: 'environment name (development, test, staging, production); --env wins',
+  MYSQLOPS_CONFIG: 'path of the config file; --config wins',
+  MYSQLOPS_HOME: 'sandbox.home: where sandboxes live (default ./.mysqlops)',
+  MYSQLOPS_SANDBOX: 'sandbox.name (default "default")',
+  DB_HOST: 'connection.host; unset together with DB_SOCKET means "use the local sandbox"',
+  DB_PORT: 'connection.port (default 3306)',
+  DB_SOCKET: 'connection.socket: unix socket path, wins over host/port',
+  DB_USER: 'connection.user (default app_user)',
+  DB_PASSWORD: 'connection.password',
+  DB_PASSWORD_FILE: 'connection.password read from this file (one trailing newline removed)',
+  DB_NAME: 'connection.database (default app_db)',
+  DB_SSL_MODE: 'connection.ssl.mode: disabled, required, verify-ca, verify-identity',
+  DB_SSL_CA: 'connection.ssl.ca: path of the CA certificate (PEM)',
+  DB_SSL_CERT: 'connection.ssl.cert: path of the client certificate (PEM)',
+  DB_SSL_KEY: 'connection.ssl.key: path of the client private key (PEM)',
+  DB_CONNECT_TIMEOUT_MS: 'connection.connectTimeoutMs (default 10000)',
+  DB_POOL_SIZE: 'pool.size',
+  DB_ACQUIRE_TIMEOUT_MS: 'pool.acquireTimeoutMs (default 10000)',
+  DB_SLOW_QUERY_MS: 'monitoring.slowQueryMs',
+} as const;
+
+export type EnvVarName = keyof typeof ENV_VARS;
+
+/** The variable's value, or undefined when it is unset or empty. */
+export function envValue(environ: Environ, name: EnvVarName | 'NODE_ENV'): string | undefined {
+  const value = environ[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** The layer set by the environment; problems are appended to `issues`. */
+export function layerFromEnv(environ: Environ, cwd: string, issues: ConfigIssue[]): ConfigLayer {
+  const get = (name: EnvVarName) => envValue(environ, name);
+
+  /** The value checked by `schema`, or undefined (and an issue) when it does not fit. */
+  function check<T>(name: EnvVarName, schema: z.ZodType<T>, input: unknown): T | undefined {
+    if (input === undefined) return undefined;
+    const result = schema.safeParse(input);
+    if (result.success) return result.data;
+    issues.push({ path: name, message: result.error.issues[0]?.message ?? 'invalid value' });
+    return undefined;
+  }
+  const int = (name: EnvVarName, schema: z.ZodType<number>) => check(name, schema, toNumber(get(name)));
+  const file = <T>(name: EnvVarName, reader: (file: string) => Read<T>): T | undefined => {
+    const value = get(name);
+    if (value === undefined) return undefined;
+    const read = reader(path.resolve(cwd, value));
+    if (read.ok) return read.value;
+    issues.push({ path: name, message: read.problem });
+    return undefined;
+  };
+  const resolved = (value: string | undefined) =>
+    value === undefined ? undefined : path.resolve(cwd, value);
+
+  const s = connectionSchema.shape;
+  return {
+    connection: {
+      host: check('DB_HOST', s.host, get('DB_HOST')),
+      port: int('DB_PORT', s.port),
+      socket: check('DB_SOCKET', s.socket, resolved(get('DB_SOCKET'))),
+      user: check('DB_USER', s.user, get('DB_USER')),
+      password: password(environ, cwd, issues),
+      database: check('DB_NAME', s.database, get('DB_NAME')),
+      connectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS', s.connectTimeoutMs),
+      ssl: {
+        mode: check('DB_SSL_MODE', sslSchema.shape.mode, normalizeSslMode(get('DB_SSL_MODE'))),
+        ca: file('DB_SSL_CA', readPem),
+        cert: file('DB_SSL_CERT', readPem),
+        key: file('DB_SSL_KEY', readPemSecret),
+      },
+    },
+    pool: {
+      size: int('DB_POOL_SIZE', poolSchema.shape.size),
+      acquireTimeoutMs: int('DB_ACQUIRE_TIMEOUT_MS', poolSchema.shape.acquireTimeoutMs),
+    },
+    monitoring: { slowQueryMs: int('DB_SLOW_QUERY_MS', monitoringSchema.shape.slowQueryMs) },
+    sandbox: {
+      name: check('MYSQLOPS_SANDBOX', sandboxSchema.shape.name, get('MYSQLOPS_SANDBOX')),
+      home: resolved(get('MYSQLOPS_HOME')),
+    },
+  };
+}
+
+/** DB_PASSWORD or the content of DB_PASSWORD_FILE; both set is a mistake worth stopping for. */
+function password(environ: Environ, cwd: string, issues: ConfigIssue[]): Secret | undefined {
+  const plain = envValue(environ, 'DB_PASSWORD');
+  const file = envValue(environ, 'DB_PASSWORD_FILE');
+  if (plain !== undefined && file !== undefined) {
+    issues.push({ path: 'DB_PASSWORD_FILE', message: 'set DB_PASSWORD or DB_PASSWORD_FILE, not both' });
+    return undefined;
+  }
+  if (plain !== undefined) return new Secret(plain);
+  if (file === undefined) return undefined;
+  const read = readSecretFile(path.resolve(cwd, file));
+  if (read.ok) return read.value;
+  issues.push({ path: 'DB_PASSWORD_FILE', message: read.problem });
+  return undefined;
+}
+
+/** Decimal integers become numbers; anything else stays a string so the message can show it. */
+function toNumber(value: string | undefined): number | string | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return /^[+-]?\d+$/.test(trimmed) ? Number(trimmed) : value;
+}
+
+/** `VERIFY_CA` (the mysql client's spelling) is accepted as `verify-ca`. */
+function normalizeSslMode(value: string | undefined): string | undefined {
+  return value?.trim().toLowerCase().replaceAll('_', '-');
+}

@@ -1,0 +1,21 @@
+/**
+ * Configuration, validated once at the edge: built-in defaults per environment, an optional
+ * YAML/JSON file, environment variables; every problem reported together; the result deep-frozen,
+ * with secrets kept as `Secret`.
+ */
+
+export { Secret } from '../secret.js';
+export { DatabaseConfig } from './database-config.js';
+export { describeConfig } from './describe.js';
+export { type LoadConfigOptions, loadConfig } from './load.js';
+export {
+  type ConnectionConfig,
+  ENVIRONMENTS,
+  type EnvironmentName,
+  type MonitoringConfig,
+  type MysqlopsConfig,
+  type PoolConfig,
+  type SandboxConfig,
+  type SslMode,
+  type TransactionConfig,
+} from './schema.js';

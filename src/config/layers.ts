@@ -1,0 +1,58 @@
+/**
+ * A layer is a partial configuration from one source (defaults, config file, config file section,
+ * environment variables), holding only values already checked and converted (numbers, Secrets, PEM
+ * text, absolute paths). Layers are merged lowest first; a later defined value wins.
+ */
+import type {
+  ConfigSections,
+  ConnectionConfig,
+  MonitoringConfig,
+  PoolConfig,
+  SandboxConfig,
+  TransactionConfig,
+} from './schema.js';
+
+export interface ConfigLayer {
+  connection?: Partial<Omit<ConnectionConfig, 'ssl'>> & { ssl?: Partial<ConnectionConfig['ssl']> };
+  pool?: Partial<PoolConfig>;
+  monitoring?: Partial<MonitoringConfig>;
+  transactions?: Partial<TransactionConfig>;
+  sandbox?: Partial<SandboxConfig>;
+}
+
+/** `target` with every defined value of `source` copied over it (undefined never erases). */
+function assignDefined<T extends object>(target: T, source: Partial<T> | undefined): T {
+  if (!source) return target;
+  for (const [key, value] of Object.entries(source)) {
+    if (value !== undefined) (target as Record<string, unknown>)[key] = value;
+  }
+  return target;
+}
+
+/** The defaults with each layer applied in order; inputs are not modified. */
+export function mergeLayers(
+  defaults: ConfigSections,
+  ...layers: (ConfigLayer | undefined)[]
+): ConfigSections {
+  const { ssl, ...connection } = defaults.connection;
+  const out: ConfigSections = {
+    connection: { ...connection, ssl: { ...ssl } },
+    pool: { ...defaults.pool },
+    monitoring: { ...defaults.monitoring },
+    transactions: { ...defaults.transactions },
+    sandbox: { ...defaults.sandbox },
+  };
+  for (const layer of layers) {
+    if (!layer) continue;
+    if (layer.connection) {
+      const { ssl: layerSsl, ...rest } = layer.connection;
+      assignDefined(out.connection, rest);
+      assignDefined(out.connection.ssl, layerSsl);
+    }
+    assignDefined(out.pool, layer.pool);
+    assignDefined(out.monitoring, layer.monitoring);
+    assignDefined(out.transactions, layer.transactions);
+    assignDefined(out.sandbox, layer.sandbox);
+  }
+  return out;
+}

@@ -1,0 +1,40 @@
+/**
+ * Rules that span several settings, checked on the merged configuration (each value alone was
+ * already checked where it came from). Each issue is named by what the user should set.
+ */
+import type { ConfigIssue } from '../errors.js';
+import type { ConfigSections, EnvironmentName } from './schema.js';
+
+/** Every cross-setting problem in `config` for `env`. */
+export function crossFieldIssues(env: EnvironmentName, config: ConfigSections): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const { connection, transactions } = config;
+  const { ssl } = connection;
+
+  if ((env === 'staging' || env === 'production') && !connection.host && !connection.socket) {
+    issues.push({
+      path: 'DB_HOST',
+      message: `required in ${env} (the local sandbox is for development and test)`,
+    });
+  }
+  if ((ssl.mode === 'verify-ca' || ssl.mode === 'verify-identity') && !ssl.ca) {
+    issues.push({
+      path: 'DB_SSL_CA',
+      message: `required when the SSL mode is ${ssl.mode} (or set connection.ssl.caFile in the config file)`,
+    });
+  }
+  if (Boolean(ssl.cert) !== Boolean(ssl.key)) {
+    issues.push({
+      path: ssl.cert ? 'DB_SSL_KEY' : 'DB_SSL_CERT',
+      message:
+        'a client certificate and its key go together: set both DB_SSL_CERT and DB_SSL_KEY, or neither',
+    });
+  }
+  if (transactions.maxBackoffMs < transactions.baseBackoffMs) {
+    issues.push({
+      path: 'transactions.maxBackoffMs',
+      message: `must be at least transactions.baseBackoffMs (${transactions.maxBackoffMs} < ${transactions.baseBackoffMs})`,
+    });
+  }
+  return issues;
+}

@@ -1,0 +1,202 @@
+/**
+ * The shape of a loaded configuration: one zod schema per section, the public types derived from
+ * them, and the built-in defaults for each environment. Everything else in `src/config` produces
+ * layers that are merged over these defaults and then checked against `configSchema`.
+ */
+import * as path from 'node:path';
+import { z } from 'zod';
+import { Secret } from '../secret.js';
+import { flag, intIn, millis, oneOf, strictObject, text } from './fields.js';
+
+/** The environments mysqlops knows; `development` and `test` may use the local sandbox. */
+export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'] as const;
+export type EnvironmentName = (typeof ENVIRONMENTS)[number];
+
+/**
+ * How the client uses TLS, with MySQL client `--ssl-mode` meanings: `disabled` (plain TCP),
+ * `required` (encrypted, server certificate not checked), `verify-ca` (certificate signed by the
+ * configured CA), `verify-identity` (and issued for the host name).
+ */
+export const SSL_MODES = ['disabled', 'required', 'verify-ca', 'verify-identity'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+/**
+ * Server-wide ceiling on prepared statements (`max_prepared_stmt_count`, default 16382 on MySQL and
+ * MariaDB). No single pool may be configured to hold more than this by itself.
+ */
+export const SERVER_MAX_PREPARED_STATEMENTS = 16_382;
+
+/** A sandbox name becomes a directory name, so it may not contain `/` or start with `.`. */
+const sandboxName = text(64).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+  error: 'expected letters, digits, "_", "-" or "." (not starting with "." or "-")',
+});
+
+const secret = z.instanceof(Secret, { error: 'expected a secret' });
+
+export const sslSchema = strictObject({
+  /** Default: `disabled` in development and test, `required` in staging and production. */
+  mode: oneOf(SSL_MODES),
+  /** PEM contents of the CA certificate (from `DB_SSL_CA` / `ssl.caFile`); needed by verify-ca/verify-identity. */
+  ca: text(1_000_000).optional(),
+  /** PEM contents of the client certificate (from `DB_SSL_CERT` / `ssl.certFile`); goes with `key`. */
+  cert: text(1_000_000).optional(),
+  /** PEM contents of the client private key (from `DB_SSL_KEY` / `ssl.keyFile`), kept as a Secret. */
+  key: secret.optional(),
+});
+
+export const connectionSchema = strictObject({
+  /** Server host name or IP. With `socket` also unset, the local sandbox is used (development/test only). */
+  host: text(255).optional(),
+  /** TCP port. Default 3306. Ignored when `socket` is set. */
+  port: intIn(1, 65_535),
+  /** Unix socket path; when set it wins over host/port. */
+  socket: text().optional(),
+  /** Login user. Default `app_user` (blueprint); with the sandbox the caller logs in as root instead. */
+  user: text(80),
+  /** Login password; a Secret, never printed. */
+  password: secret.optional(),
+  /** Default schema. Default `app_db` (blueprint). MySQL limits names to 64 characters. */
+  database: text(64).optional(),
+  ssl: sslSchema,
+  /** How long to wait for the TCP connect and handshake. Default 10000 ms. */
+  connectTimeoutMs: millis(1),
+});
+
+export const poolSchema = strictObject({
+  /**
+   * Connections kept open. Default 10 (development), 5 (test), 20 (staging, production). Each one is
+   * a server thread and counts against `max_connections`, shared by every client of the server.
+   */
+  size: intIn(1, 1000),
+  /** How long a caller waits for a free connection before PoolTimeoutError. Default 10000 ms. */
+  acquireTimeoutMs: millis(1),
+  /**
+   * A connection idle for longer than this is pinged on checkout, so a connection the server or a
+   * firewall dropped is replaced instead of failing the caller's first statement. Default 30000 ms;
+   * 0 pings on every checkout.
+   */
+  idleCheckMs: millis(0),
+  /**
+   * Prepared statements cached per connection (LRU). Default 128. WARNING: the server's limit,
+   * `max_prepared_stmt_count` (default 16382), is server-wide and shared by every client, so
+   * `size × maxPreparedStatements` must stay well under it; statements beyond it fail with
+   * ER_MAX_PREPARED_STMT_COUNT_REACHED.
+   */
+  maxPreparedStatements: intIn(1, SERVER_MAX_PREPARED_STATEMENTS),
+});
+
+export const monitoringSchema = strictObject({
+  /**
+   * Statements slower than this are recorded as slow. Default 200 ms (development: catch regressions
+   * early on small data), 500 ms (test: shared CI machines are noisy), 1000 ms (staging, production:
+   * the common `long_query_time = 1` choice, quiet under normal load). 0 records every statement.
+   */
+  slowQueryMs: millis(0),
+  /** Record statement timings and slow queries. Default true. */
+  enabled: flag(),
+});
+
+export const transactionsSchema = strictObject({
+  /** Retries of a transaction that hit a deadlock or lock wait timeout. Default 5; 0 never retries. */
+  maxRetries: intIn(0, 100),
+  /** First backoff before a retry; doubles each attempt, with jitter. Default 20 ms. */
+  baseBackoffMs: millis(0),
+  /** Ceiling for the backoff. Default 1000 ms; must be at least `baseBackoffMs`. */
+  maxBackoffMs: millis(0),
+});
+
+export const sandboxSchema = strictObject({
+  /** Which local sandbox to use (`.mysqlops/sandbox/NAME`). Default `default`. */
+  name: sandboxName,
+  /** Where sandboxes, their data and generated secrets live. Default `<cwd>/.mysqlops`; absolute. */
+  home: text(),
+});
+
+export const configSchema = strictObject({
+  env: oneOf(ENVIRONMENTS),
+  configFile: text().optional(),
+  usesSandbox: flag(),
+  connection: connectionSchema,
+  pool: poolSchema,
+  monitoring: monitoringSchema,
+  transactions: transactionsSchema,
+  sandbox: sandboxSchema,
+});
+
+// biome-ignore-start lint/suspicious/noEmptyInterface: named types for the derived shapes
+/** How to reach the server. See `connectionSchema` for each field's default. */
+export interface ConnectionConfig extends z.output<typeof connectionSchema> {}
+/** The connection pool. See `poolSchema`. */
+export interface PoolConfig extends z.output<typeof poolSchema> {}
+/** Statement timing and slow-query recording. See `monitoringSchema`. */
+export interface MonitoringConfig extends z.output<typeof monitoringSchema> {}
+/** Deadlock/lock-timeout retries. See `transactionsSchema`. */
+export interface TransactionConfig extends z.output<typeof transactionsSchema> {}
+/** The local sandbox used when no server is configured. See `sandboxSchema`. */
+export interface SandboxConfig extends z.output<typeof sandboxSchema> {}
+// biome-ignore-end lint/suspicious/noEmptyInterface: named types for the derived shapes
+
+/** A validated, deep-frozen configuration, as `loadConfig()` returns it. */
+export interface MysqlopsConfig {
+  /** The environment whose defaults and config-file section were used. */
+  env: EnvironmentName;
+  /** Absolute path of the config file used, if any. */
+  configFile?: string;
+  /** True when neither `connection.host` nor `connection.socket` is set: use the local sandbox. */
+  usesSandbox: boolean;
+  connection: ConnectionConfig;
+  pool: PoolConfig;
+  monitoring: MonitoringConfig;
+  transactions: TransactionConfig;
+  sandbox: SandboxConfig;
+}
+
+// Compile-time proof that the hand-written top-level interface and the schema agree both ways.
+type Output = z.output<typeof configSchema>;
+const _schemaFitsInterface = (o: Output): MysqlopsConfig => o;
+const _interfaceFitsSchema = (c: MysqlopsConfig): Output => c;
+void _schemaFitsInterface;
+void _interfaceFitsSchema;
+
+/** The sections of a config that layers can set (everything but the derived `env`, `configFile`, `usesSandbox`). */
+export type ConfigSections = Pick<
+  MysqlopsConfig,
+  'connection' | 'pool' | 'monitoring' | 'transactions' | 'sandbox'
+>;
+
+/**
+ * The built-in defaults for `env`, the lowest layer. `cwd` anchors `sandbox.home`.
+ *
+ * | setting              | development | test     | staging  | production |
+ * |----------------------|-------------|----------|----------|------------|
+ * | pool.size            | 10          | 5        | 20       | 20         |
+ * | monitoring.slowQueryMs | 200       | 500      | 1000     | 1000       |
+ * | connection.ssl.mode  | disabled    | disabled | required | required   |
+ *
+ * Everywhere: port 3306, user `app_user`, database `app_db`, connectTimeoutMs 10000,
+ * acquireTimeoutMs 10000, idleCheckMs 30000, maxPreparedStatements 128, monitoring on,
+ * transactions { maxRetries 5, baseBackoffMs 20, maxBackoffMs 1000 }, sandbox `default` in
+ * `<cwd>/.mysqlops`. No host or socket: development and test fall back to the sandbox, staging and
+ * production must name a server.
+ */
+export function defaultsFor(env: EnvironmentName, cwd: string): ConfigSections {
+  const deployed = env === 'staging' || env === 'production';
+  return {
+    connection: {
+      port: 3306,
+      user: 'app_user',
+      database: 'app_db',
+      ssl: { mode: deployed ? 'required' : 'disabled' },
+      connectTimeoutMs: 10_000,
+    },
+    pool: {
+      size: env === 'test' ? 5 : deployed ? 20 : 10,
+      acquireTimeoutMs: 10_000,
+      idleCheckMs: 30_000,
+      maxPreparedStatements: 128,
+    },
+    monitoring: { slowQueryMs: env === 'development' ? 200 : env === 'test' ? 500 : 1000, enabled: true },
+    transactions: { maxRetries: 5, baseBackoffMs: 20, maxBackoffMs: 1000 },
+    sandbox: { name: 'default', home: path.resolve(cwd, '.mysqlops') },
+  };
+}

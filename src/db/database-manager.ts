@@ -1,0 +1,651 @@
+/**
+ * DatabaseManager: the connection manager applications import. Pooling, query monitoring,
+ * transactions with deadlock retry, streaming, session context for the audit trail, flavor
+ * detection and recovery after a server restart. It never prints or exits: logs go to the
+ * optional logger, events to listeners, failures to typed errors.
+ */
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { PoolConnection, ResultSetHeader } from 'mysql2';
+import type { MonitoringConfig, PoolConfig, SandboxConfig, TransactionConfig } from '../config/index.js';
+import { MysqlopsError } from '../errors.js';
+import { type ConnectionInput, type ResolvedTarget, resolveTarget } from './connection-target.js';
+import { Flavor } from './flavor.js';
+import { ConnectionPool, closedError, type PoolStats } from './pool.js';
+import { QueryStats, type ShapeSummary } from './query-stats.js';
+import { backoffDelay, delay, isRetryableTransactionError, serverErrno } from './retry.js';
+import {
+  isFatal,
+  type Params,
+  runStatement,
+  type StatementOptions,
+  toQueryError,
+  wasNeverSent,
+} from './run-statement.js';
+import { contextKey, contextValues, SET_CONTEXT_SQL, type SessionContext } from './session-context.js';
+import { isReadOnlyStatement, sqlShape } from './sql-shape.js';
+
+/** What DatabaseManager needs; a full `MysqlopsConfig` from `loadConfig()` fits as it is. */
+export interface DatabaseManagerConfig {
+  connection: ConnectionInput;
+  /** True when no server is configured and the local sandbox should be used. */
+  usesSandbox?: boolean;
+  sandbox?: Partial<SandboxConfig>;
+  pool?: Partial<PoolConfig>;
+  monitoring?: Partial<MonitoringConfig>;
+  transactions?: Partial<TransactionConfig>;
+}
+
+/** A pino-compatible logger; only `warn` is required. */
+export interface Logger {
+  warn(obj: object, msg?: string): void;
+  info?(obj: object, msg?: string): void;
+  debug?(obj: object, msg?: string): void;
+}
+
+export interface DatabaseManagerOptions {
+  logger?: Logger;
+}
+
+/** Result of `execute()`: what a data-changing statement did. */
+export interface ExecuteResult {
+  affectedRows: number;
+  insertId: number;
+  changedRows: number;
+  warningStatus: number;
+}
+
+export interface TransactionOptions {
+  isolationLevel?: 'READ UNCOMMITTED' | 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
+  readOnly?: boolean;
+  /** Re-runs after a deadlock/lock wait timeout. Default: transactions.maxRetries (5). */
+  maxRetries?: number;
+}
+
+/**
+ * The handle a transaction callback receives. Callable as `tx(sql, params)` (the blueprint's
+ * `query` function) and with methods. Statements run on one pinned connection.
+ */
+export interface Transaction {
+  <T = Record<string, unknown>>(sql: string, params?: Params, options?: StatementOptions): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: string, params?: Params, options?: StatementOptions): Promise<T[]>;
+  execute(sql: string, params?: Params, options?: StatementOptions): Promise<ExecuteResult>;
+  /** 1 for the first try, 2 after one retry, ... so a callback can tell it is being re-run. */
+  readonly attempt: number;
+}
+
+export interface HealthReport {
+  ok: boolean;
+  latencyMs: number;
+  target: string;
+  flavor?: string;
+  version?: string;
+  pool: PoolStats;
+  queries: { calls: number; errors: number; slow: number; transactionRetries: number; reconnects: number };
+  error?: { code: string; message: string };
+}
+
+export interface ServerInfo {
+  flavor: 'mariadb' | 'mysql';
+  label: string;
+  version: string;
+  uptimeSeconds: number;
+  hostname: string;
+  port: number;
+  socket: string;
+  currentUser: string;
+  database: string | null;
+  tlsCipher: string | null;
+  target: string;
+}
+
+export interface DatabaseManagerEvents {
+  slowQuery: [{ shape: string; durationMs: number; rows: number }];
+  retry: [{ attempt: number; errno: number | undefined; delayMs: number }];
+  reconnect: [];
+}
+
+const DEFAULT_POOL = { size: 10, acquireTimeoutMs: 10_000, idleCheckMs: 30_000, maxPreparedStatements: 128 };
+const DEFAULT_TX = { maxRetries: 5, baseBackoffMs: 20, maxBackoffMs: 1000 };
+
+/**
+ * Usage:
+ * ```ts
+ * const db = new DatabaseManager(DatabaseConfig.getConfig('production'));
+ * await db.initialize();
+ * const vips = await db.query('SELECT * FROM customers WHERE segment = ?', ['vip']);
+ * await db.transaction(async (tx) => { await tx.execute('UPDATE ...', [id]); });
+ * await db.close();
+ * ```
+ */
+export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> {
+  readonly #config: DatabaseManagerConfig;
+  readonly #logger: Logger | undefined;
+  readonly #monitoring: boolean;
+  readonly #slowQueryMs: number;
+  readonly #tx: typeof DEFAULT_TX;
+  readonly #stats = new QueryStats();
+  readonly #contextOf = new WeakMap<PoolConnection, string | null>();
+  #target: ResolvedTarget | undefined;
+  #pool: ConnectionPool | undefined;
+  #flavor: Flavor | undefined;
+  #initializing: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(config: DatabaseManagerConfig, options: DatabaseManagerOptions = {}) {
+    super();
+    if (!config || typeof config !== 'object' || !config.connection) {
+      throw new MysqlopsError({
+        code: 'E_CONFIG',
+        message: 'DatabaseManager needs a config with a `connection` section',
+        hint: 'pass DatabaseConfig.getConfig(env) or loadConfig()',
+        exitCode: 2,
+      });
+    }
+    this.#config = config;
+    this.#logger = options.logger;
+    this.#monitoring = config.monitoring?.enabled ?? true;
+    this.#slowQueryMs = config.monitoring?.slowQueryMs ?? 200;
+    this.#tx = { ...DEFAULT_TX, ...definedOnly(config.transactions) };
+  }
+
+  /**
+   * Open the pool, connect once and detect the server flavor. Idempotent; the first statement
+   * calls it implicitly, but calling it at start-up surfaces a bad configuration early.
+   */
+  initialize(): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError());
+    this.#initializing ??= this.#open().catch((err: unknown) => {
+      this.#initializing = undefined;
+      const pool = this.#pool;
+      this.#pool = undefined;
+      return (pool ? pool.end() : Promise.resolve()).then(() => {
+        throw err;
+      });
+    });
+    return this.#initializing;
+  }
+
+  /** The detected server flavor. Throws before initialize() has finished. */
+  get flavor(): Flavor {
+    if (!this.#flavor)
+      throw new MysqlopsError({ code: 'E_CONNECT', message: 'DatabaseManager is not initialized' });
+    return this.#flavor;
+  }
+
+  /** Where this manager connects, for humans (never includes the password). */
+  get target(): string {
+    return this.#target?.description ?? '(not connected)';
+  }
+
+  /** Run a statement and return its rows (an empty array for statements that return none). */
+  query<T = Record<string, unknown>>(sql: string, params?: Params, options?: StatementOptions): Promise<T[]> {
+    return this.#run(null, sql, params, options).then(rowsOf<T>);
+  }
+
+  /** Run a data-changing statement and return affected rows / insert id. */
+  execute(sql: string, params?: Params, options?: StatementOptions): Promise<ExecuteResult> {
+    return this.#run(null, sql, params, options).then(headerOf);
+  }
+
+  /**
+   * Stream the rows of a large result with constant memory; the connection is paused while the
+   * consumer is busy. Breaking out of the loop early discards the connection (its unread rows
+   * would otherwise block it).
+   */
+  stream<T = Record<string, unknown>>(sql: string, params?: Params): AsyncGenerator<T, void, undefined> {
+    return this.#stream<T>(null, sql, params);
+  }
+
+  /**
+   * Run `fn` in a transaction on one connection: COMMIT when it resolves, ROLLBACK when it throws.
+   * A deadlock (1213) or lock wait timeout (1205) anywhere in it re-runs the whole callback after
+   * a jittered backoff, up to maxRetries. WARNING: the callback may therefore run more than once;
+   * keep side effects outside the database (HTTP calls, emails) out of it.
+   */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return this.#transaction(null, fn, options);
+  }
+
+  /**
+   * A view of this manager whose statements carry `ctx` (application user, request id) as session
+   * variables for the audit trail. Cheap: shares the pool. Statements issued without a context
+   * clear any context a pooled connection carried from an earlier caller.
+   */
+  withContext(ctx: SessionContext): ContextualDatabase {
+    return new ContextualDatabase(this, ctx);
+  }
+
+  /** Statement stats by shape, costliest first (for reports and `--json`). */
+  queryStats(limit?: number): ShapeSummary[] {
+    return this.#stats.summary(limit);
+  }
+
+  /** Query monitoring and pool metrics in the Prometheus text format. */
+  metrics(prefix = 'mysqlops_db'): string {
+    const p = this.poolStats();
+    const lines = [
+      `# HELP ${prefix}_pool_connections Pooled connections by state.`,
+      `# TYPE ${prefix}_pool_connections gauge`,
+      `${prefix}_pool_connections{state="in_use"} ${p.inUse}`,
+      `${prefix}_pool_connections{state="idle"} ${p.idle}`,
+      `${prefix}_pool_connections{state="waiting"} ${p.waiting}`,
+      `${prefix}_pool_connections{state="limit"} ${p.limit}`,
+    ];
+    return `${this.#stats.toPrometheus(prefix)}${lines.join('\n')}\n`;
+  }
+
+  poolStats(): PoolStats {
+    return (
+      this.#pool?.stats() ?? { size: 0, inUse: 0, idle: 0, waiting: 0, limit: this.#poolSettings().size }
+    );
+  }
+
+  /** A quick liveness probe that never throws: round trip time, pool and query counters. */
+  async health(): Promise<HealthReport> {
+    const started = performance.now();
+    let error: HealthReport['error'];
+    try {
+      await this.query('SELECT 1', undefined, { timeoutMs: 5000 });
+    } catch (err) {
+      const e = err as MysqlopsError;
+      error = { code: e.code ?? 'E_UNKNOWN', message: e.message };
+    }
+    const all = this.#stats.summary(Number.MAX_SAFE_INTEGER);
+    return {
+      ok: error === undefined,
+      latencyMs: Math.round((performance.now() - started) * 100) / 100,
+      target: this.target,
+      ...(this.#flavor ? { flavor: this.#flavor.kind, version: this.#flavor.versionString } : {}),
+      pool: this.poolStats(),
+      queries: {
+        calls: all.reduce((n, s) => n + s.calls, 0),
+        errors: all.reduce((n, s) => n + s.errors, 0),
+        slow: this.#stats.slowQueries,
+        transactionRetries: this.#stats.transactionRetries,
+        reconnects: this.#stats.reconnects,
+      },
+      ...(error ? { error } : {}),
+    };
+  }
+
+  /** Version, flavor, uptime and where we are connected: what `mysqlops status` prints. */
+  async serverInfo(): Promise<ServerInfo> {
+    const [row] = await this.query<Record<string, unknown>>(
+      `SELECT VERSION() AS version, @@version_comment AS comment, @@hostname AS hostname, @@port AS port,
+              @@socket AS socket, CURRENT_USER() AS currentUser, DATABASE() AS db`,
+    );
+    const [uptime] = await this.query<{ Value: string }>("SHOW GLOBAL STATUS LIKE 'Uptime'");
+    const [cipher] = await this.query<{ Value: string }>("SHOW SESSION STATUS LIKE 'Ssl_cipher'");
+    const flavor = this.flavor;
+    return {
+      flavor: flavor.kind,
+      label: flavor.label,
+      version: String(row?.version ?? ''),
+      uptimeSeconds: Number(uptime?.Value ?? 0),
+      hostname: String(row?.hostname ?? ''),
+      port: Number(row?.port ?? 0),
+      socket: String(row?.socket ?? ''),
+      currentUser: String(row?.currentUser ?? ''),
+      database: row?.db == null ? null : String(row.db),
+      tlsCipher: cipher?.Value ? cipher.Value : null,
+      target: this.target,
+    };
+  }
+
+  /**
+   * Stop taking statements, wait up to `timeoutMs` (default 10 s) for running ones to finish,
+   * then close every connection. Safe to call twice.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const pool = this.#pool;
+    if (!pool) return;
+    const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+    while (pool.inUse > 0 && Date.now() < deadline) await delay(10);
+    await pool.end();
+  }
+
+  // ---- internals shared with ContextualDatabase ----
+
+  /** @internal */
+  async run(ctx: SessionContext | null, sql: string, params?: Params, options?: StatementOptions) {
+    return this.#run(ctx, sql, params, options);
+  }
+
+  /** @internal */
+  streamWith<T>(
+    ctx: SessionContext | null,
+    sql: string,
+    params?: Params,
+  ): AsyncGenerator<T, void, undefined> {
+    return this.#stream<T>(ctx, sql, params);
+  }
+
+  /** @internal */
+  transactionWith<T>(
+    ctx: SessionContext | null,
+    fn: (tx: Transaction) => Promise<T>,
+    options?: TransactionOptions,
+  ) {
+    return this.#transaction(ctx, fn, options);
+  }
+
+  async #open(): Promise<void> {
+    const target = resolveTarget(
+      this.#config.connection,
+      this.#config.sandbox,
+      this.#config.usesSandbox ?? false,
+    );
+    this.#target = target;
+    const pool = new ConnectionPool(target.options, this.#poolSettings(), target.description);
+    pool.onReconnect = () => {
+      this.#stats.reconnects++;
+      this.emit('reconnect');
+    };
+    this.#pool = pool;
+    const conn = await pool.acquire();
+    try {
+      const [row] = rowsOf<{ v: string; c: string }>(
+        await runStatement(
+          conn,
+          undefined,
+          'SELECT VERSION() AS v, @@version_comment AS c',
+          undefined,
+          undefined,
+        ),
+      );
+      this.#flavor = Flavor.detect(row?.v ?? '', row?.c ?? '');
+      pool.release(conn);
+    } catch (err) {
+      pool.destroy(conn);
+      throw pool.mapConnectError(err);
+    }
+  }
+
+  #poolSettings() {
+    return { ...DEFAULT_POOL, ...definedOnly(this.#config.pool) };
+  }
+
+  async #ready(): Promise<ConnectionPool> {
+    if (this.#closed) throw closedError();
+    if (!this.#pool || !this.#flavor) await this.initialize();
+    return this.#pool as ConnectionPool;
+  }
+
+  async #acquire(ctx: SessionContext | null): Promise<PoolConnection> {
+    const pool = this.#pool && this.#flavor && !this.#closed ? this.#pool : await this.#ready();
+    const conn = await pool.acquire();
+    try {
+      await this.#applyContext(conn, ctx);
+    } catch (err) {
+      pool.destroy(conn);
+      throw toQueryError(err, SET_CONTEXT_SQL, this.#flavor);
+    }
+    return conn;
+  }
+
+  /** Set or clear the session context; one extra round trip only when it differs from what the connection carries. */
+  async #applyContext(conn: PoolConnection, ctx: SessionContext | null): Promise<void> {
+    const want = contextKey(ctx);
+    if ((this.#contextOf.get(conn) ?? null) === want) return;
+    // Forget first: if the SET fails half-way the connection's state is unknown and is destroyed.
+    this.#contextOf.delete(conn);
+    await runStatement(conn, undefined, SET_CONTEXT_SQL, contextValues(ctx), undefined);
+    this.#contextOf.set(conn, want);
+  }
+
+  async #run(ctx: SessionContext | null, sql: string, params?: Params, options?: StatementOptions) {
+    const shape = this.#monitoring ? sqlShape(sql) : '';
+    const started = performance.now();
+    for (let attempt = 0; ; attempt++) {
+      const conn = await this.#acquire(ctx).catch((err: unknown) => {
+        this.#record(shape, started, false, 0);
+        throw err;
+      });
+      const pool = this.#pool as ConnectionPool;
+      try {
+        const result = await runStatement(conn, this.#flavor, sql, params, options);
+        pool.release(conn);
+        this.#record(shape, started, true, rowCount(result));
+        return result;
+      } catch (err) {
+        if (isFatal(err)) pool.destroy(conn);
+        else pool.release(conn);
+        // Re-sending is safe only if the server cannot have applied the statement.
+        const safeToRetry = wasNeverSent(err) || (isFatal(err) && isReadOnlyStatement(sql));
+        if (safeToRetry && attempt < 2) continue;
+        this.#record(shape, started, false, 0);
+        throw toQueryError(err, shape || sqlShape(sql), this.#flavor);
+      }
+    }
+  }
+
+  async *#stream<T>(
+    ctx: SessionContext | null,
+    sql: string,
+    params?: Params,
+  ): AsyncGenerator<T, void, undefined> {
+    const shape = this.#monitoring ? sqlShape(sql) : '';
+    const started = performance.now();
+    const conn = await this.#acquire(ctx);
+    const pool = this.#pool as ConnectionPool;
+    let rows = 0;
+    let outcome: 'open' | 'done' | 'failed' = 'open';
+    try {
+      const stream = conn.query({ sql, values: params as never }).stream({ highWaterMark: 256 });
+      for await (const row of stream) {
+        rows++;
+        yield row as T;
+      }
+      outcome = 'done';
+    } catch (err) {
+      outcome = 'failed';
+      this.#record(shape, started, false, rows);
+      pool.destroy(conn);
+      throw toQueryError(err, shape || sqlShape(sql), this.#flavor);
+    } finally {
+      if (outcome === 'done') {
+        pool.release(conn);
+        this.#record(shape, started, true, rows);
+      } else if (outcome === 'open') {
+        // The consumer stopped early: the unread rest of the result makes the session unusable.
+        pool.destroy(conn);
+        this.#record(shape, started, true, rows);
+      }
+    }
+  }
+
+  async #transaction<T>(
+    ctx: SessionContext | null,
+    fn: (tx: Transaction) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T> {
+    const maxRetries = options?.maxRetries ?? this.#tx.maxRetries;
+    for (let attempt = 0; ; attempt++) {
+      const conn = await this.#acquire(ctx);
+      const pool = this.#pool as ConnectionPool;
+      const handle = this.#transactionHandle(conn, attempt + 1);
+      try {
+        if (options?.isolationLevel) {
+          await runStatement(
+            conn,
+            undefined,
+            `SET TRANSACTION ISOLATION LEVEL ${options.isolationLevel}`,
+            undefined,
+            undefined,
+          );
+        }
+        await runStatement(
+          conn,
+          undefined,
+          options?.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION',
+          undefined,
+          undefined,
+        );
+        const result = await fn(handle.tx);
+        handle.finish();
+        await runStatement(conn, undefined, 'COMMIT', undefined, undefined).catch((err: unknown) => {
+          throw commitError(err, this.#flavor);
+        });
+        pool.release(conn);
+        return result;
+      } catch (err) {
+        handle.finish();
+        await this.#rollback(conn, pool, err);
+        if (!isRetryableTransactionError(err)) throw err;
+        if (attempt >= maxRetries) {
+          throw new MysqlopsError({
+            code: 'E_TRANSACTION_RETRIES',
+            message: `transaction failed after ${attempt + 1} attempts: ${(err as Error).message}`,
+            hint: 'the rows it touches are heavily contended; shorten the transaction or lock rows in a consistent order',
+            cause: err,
+          });
+        }
+        const delayMs = backoffDelay(attempt, this.#tx.baseBackoffMs, this.#tx.maxBackoffMs);
+        this.#stats.transactionRetries++;
+        this.emit('retry', { attempt: attempt + 1, errno: serverErrno(err), delayMs });
+        this.#logger?.debug?.(
+          { attempt: attempt + 1, errno: serverErrno(err), delayMs },
+          'transaction retry',
+        );
+        await delay(delayMs);
+      }
+    }
+  }
+
+  async #rollback(conn: PoolConnection, pool: ConnectionPool, cause: unknown): Promise<void> {
+    if (isFatal(cause)) {
+      pool.destroy(conn);
+      return;
+    }
+    try {
+      await runStatement(conn, undefined, 'ROLLBACK', undefined, undefined);
+      pool.release(conn);
+    } catch {
+      pool.destroy(conn);
+    }
+  }
+
+  #transactionHandle(conn: PoolConnection, attempt: number): { tx: Transaction; finish: () => void } {
+    let open = true;
+    const guard = (sql: string) => {
+      if (!open) {
+        throw new MysqlopsError({
+          code: 'E_QUERY',
+          message: `statement issued on a finished transaction (in: ${sqlShape(sql).slice(0, 120)})`,
+          hint: 'await every statement inside the transaction callback',
+        });
+      }
+    };
+    const run = async (sql: string, params?: Params, options?: StatementOptions) => {
+      guard(sql);
+      const shape = this.#monitoring ? sqlShape(sql) : '';
+      const started = performance.now();
+      try {
+        const result = await runStatement(conn, this.#flavor, sql, params, options);
+        this.#record(shape, started, true, rowCount(result));
+        return result;
+      } catch (err) {
+        this.#record(shape, started, false, 0);
+        throw toQueryError(err, shape || sqlShape(sql), this.#flavor);
+      }
+    };
+    const query = <T>(sql: string, params?: Params, options?: StatementOptions) =>
+      run(sql, params, options).then(rowsOf<T>);
+    const tx = Object.assign(query, {
+      query,
+      execute: (sql: string, params?: Params, options?: StatementOptions) =>
+        run(sql, params, options).then(headerOf),
+      attempt,
+    }) as Transaction;
+    return {
+      tx,
+      finish: () => {
+        open = false;
+      },
+    };
+  }
+
+  #record(shape: string, started: number, ok: boolean, rows: number): void {
+    if (!this.#monitoring) return;
+    const seconds = (performance.now() - started) / 1000;
+    this.#stats.record(shape, seconds, ok, rows);
+    const ms = seconds * 1000;
+    if (ms >= this.#slowQueryMs) {
+      this.#stats.slowQueries++;
+      const event = { shape, durationMs: Math.round(ms * 100) / 100, rows };
+      this.#logger?.warn(event, 'slow query');
+      this.emit('slowQuery', event);
+    }
+  }
+}
+
+/** A DatabaseManager view whose statements carry a session context; see DatabaseManager.withContext. */
+export class ContextualDatabase {
+  readonly #db: DatabaseManager;
+  readonly #ctx: SessionContext;
+
+  constructor(db: DatabaseManager, ctx: SessionContext) {
+    this.#db = db;
+    this.#ctx = Object.freeze({ ...ctx });
+  }
+
+  get context(): SessionContext {
+    return this.#ctx;
+  }
+
+  query<T = Record<string, unknown>>(sql: string, params?: Params, options?: StatementOptions): Promise<T[]> {
+    return this.#db.run(this.#ctx, sql, params, options).then(rowsOf<T>);
+  }
+
+  execute(sql: string, params?: Params, options?: StatementOptions): Promise<ExecuteResult> {
+    return this.#db.run(this.#ctx, sql, params, options).then(headerOf);
+  }
+
+  stream<T = Record<string, unknown>>(sql: string, params?: Params): AsyncGenerator<T, void, undefined> {
+    return this.#db.streamWith<T>(this.#ctx, sql, params);
+  }
+
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return this.#db.transactionWith(this.#ctx, fn, options);
+  }
+}
+
+function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : [];
+}
+
+function headerOf(result: unknown): ExecuteResult {
+  const h = (Array.isArray(result) ? {} : (result ?? {})) as Partial<ResultSetHeader>;
+  return {
+    affectedRows: h.affectedRows ?? 0,
+    insertId: Number(h.insertId ?? 0),
+    changedRows: h.changedRows ?? 0,
+    warningStatus: h.warningStatus ?? 0,
+  };
+}
+
+function rowCount(result: unknown): number {
+  if (Array.isArray(result)) return result.length;
+  return (result as Partial<ResultSetHeader> | undefined)?.affectedRows ?? 0;
+}
+
+function commitError(err: unknown, flavor: Flavor | undefined): Error {
+  const mapped = toQueryError(err, 'COMMIT', flavor);
+  if ((mapped as MysqlopsError).code === 'E_CONNECTION_LOST') {
+    return new MysqlopsError({
+      code: 'E_CONNECTION_LOST',
+      message: 'connection lost during COMMIT: the transaction may or may not have been committed',
+      hint: 'check whether its changes are present before running it again',
+      cause: err,
+    });
+  }
+  return mapped;
+}
+
+function definedOnly<T extends object>(o: T | undefined): Partial<T> {
+  if (!o) return {};
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,98 @@
+/**
+ * The one place that knows MySQL and MariaDB apart. It is decided once, at connect time, from the
+ * server's own version string; feature code asks this object and never sniffs versions itself.
+ */
+
+export type FlavorKind = 'mariadb' | 'mysql';
+
+export interface ServerVersion {
+  major: number;
+  minor: number;
+  patch: number;
+}
+
+/** A statement rewritten to carry a server-side time limit, plus a client-side limit where needed. */
+export interface TimedStatement {
+  sql: string;
+  /** Set when the server cannot limit this statement itself; the client then enforces it. */
+  clientTimeoutMs?: number;
+}
+
+// ER_STATEMENT_TIMEOUT (MariaDB), ER_QUERY_TIMEOUT (MySQL 5.7.8+), ER_QUERY_INTERRUPTED with a timer.
+const TIMEOUT_ERRNOS = new Set([1969, 3024]);
+
+export class Flavor {
+  readonly kind: FlavorKind;
+  readonly version: ServerVersion;
+  /** The full version string as the server reports it, e.g. `10.11.19-MariaDB-0+deb12u1-log`. */
+  readonly versionString: string;
+
+  constructor(kind: FlavorKind, versionString: string) {
+    this.kind = kind;
+    this.versionString = versionString;
+    this.version = parseVersion(versionString);
+  }
+
+  /** Decide the flavor from `SELECT VERSION(), @@version_comment`. */
+  static detect(version: string, versionComment = ''): Flavor {
+    const isMaria = /mariadb/i.test(version) || /mariadb/i.test(versionComment);
+    return new Flavor(isMaria ? 'mariadb' : 'mysql', version);
+  }
+
+  get isMariaDB(): boolean {
+    return this.kind === 'mariadb';
+  }
+
+  /** A short human label: `MariaDB 10.11.19`. */
+  get label(): string {
+    const { major, minor, patch } = this.version;
+    return `${this.isMariaDB ? 'MariaDB' : 'MySQL'} ${major}.${minor}.${patch}`;
+  }
+
+  atLeast(major: number, minor = 0, patch = 0): boolean {
+    const v = this.version;
+    if (v.major !== major) return v.major > major;
+    if (v.minor !== minor) return v.minor > minor;
+    return v.patch >= patch;
+  }
+
+  /**
+   * Limit one statement's run time on the server.
+   * MariaDB: `SET STATEMENT max_statement_time=S FOR ...` works for every statement kind.
+   * MySQL: the `MAX_EXECUTION_TIME` optimizer hint only applies to SELECT, so other statements get
+   * a client-side limit (the caller then kills the query from another connection).
+   */
+  withStatementTimeout(sql: string, ms: number): TimedStatement {
+    if (this.isMariaDB) {
+      const seconds = Math.max(ms, 1) / 1000;
+      return { sql: `SET STATEMENT max_statement_time=${seconds} FOR ${sql}` };
+    }
+    const select = /^(\s*(?:\/\*[\s\S]*?\*\/\s*)*)select\b/i.exec(sql);
+    if (select) {
+      const head = select[0];
+      return {
+        sql: `${head} /*+ MAX_EXECUTION_TIME(${Math.max(Math.round(ms), 1)}) */${sql.slice(head.length)}`,
+      };
+    }
+    return { sql, clientTimeoutMs: ms };
+  }
+
+  /** True when a server error number means "stopped by a statement time limit". */
+  isStatementTimeout(errno: number | undefined): boolean {
+    return errno !== undefined && TIMEOUT_ERRNOS.has(errno);
+  }
+
+  /** The statement that reports replica state on this flavor and version. */
+  get replicaStatusSql(): string {
+    if (this.isMariaDB) return 'SHOW SLAVE STATUS';
+    return this.atLeast(8, 0, 22) ? 'SHOW REPLICA STATUS' : 'SHOW SLAVE STATUS';
+  }
+}
+
+export function parseVersion(versionString: string): ServerVersion {
+  // MariaDB behind some proxies reports `5.5.5-10.11.2-MariaDB`; the real version follows the prefix.
+  const cleaned = versionString.replace(/^5\.5\.5-/, '');
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(cleaned);
+  if (!m) return { major: 0, minor: 0, patch: 0 };
+  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
+}

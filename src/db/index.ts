@@ -1,0 +1,26 @@
+/** The connection manager applications import; see database-manager.ts. */
+
+export type { ConnectionInput } from './connection-target.js';
+export {
+  ContextualDatabase,
+  DatabaseManager,
+  type DatabaseManagerConfig,
+  type DatabaseManagerEvents,
+  type DatabaseManagerOptions,
+  type ExecuteResult,
+  type HealthReport,
+  type Logger,
+  type ServerInfo,
+  type Transaction,
+  type TransactionOptions,
+} from './database-manager.js';
+export { Flavor, type FlavorKind, type ServerVersion } from './flavor.js';
+export type { PoolStats } from './pool.js';
+export type { ShapeSummary } from './query-stats.js';
+export type { Params, StatementOptions } from './run-statement.js';
+export {
+  APP_REQUEST_ID_VARIABLE,
+  APP_USER_VARIABLE,
+  type SessionContext,
+} from './session-context.js';
+export { isReadOnlyStatement, sqlShape } from './sql-shape.js';

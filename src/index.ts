@@ -1,0 +1,34 @@
+/**
+ * mysqlops, the library: `import { DatabaseManager, DatabaseConfig } from 'mysqlops'`.
+ */
+export {
+  DatabaseConfig,
+  describeConfig,
+  ENVIRONMENTS,
+  type EnvironmentName,
+  type LoadConfigOptions,
+  loadConfig,
+  type MysqlopsConfig,
+} from './config/index.js';
+export * from './db/index.js';
+export {
+  ConfigError,
+  type ConfigIssue,
+  ConnectError,
+  type ErrorCode,
+  MysqlopsError,
+  PoolTimeoutError,
+  QueryError,
+  UsageError,
+} from './errors.js';
+export {
+  destroySandbox,
+  type SandboxInfo,
+  type SandboxOptions,
+  type SandboxState,
+  sandboxConnection,
+  sandboxStatus,
+  startSandbox,
+  stopSandbox,
+} from './sandbox/index.js';
+export { Secret } from './secret.js';

@@ -1,0 +1,74 @@
+/**
+ * The sandbox's public types: what callers pass in and what they get back. Kept apart from the code
+ * so every file in the folder can share them without import cycles.
+ */
+import type { Secret } from '../secret.js';
+
+/**
+ * - `running`: the server process is alive and answers on its unix socket.
+ * - `stopped`: cleanly stopped (or never started since it was initialised).
+ * - `crashed`: a pid file or recorded pid names a process that is gone, the process is alive but does
+ *   not answer, or the last start failed. `errorLogTail` says why.
+ * - `absent`: never initialised under this HOME and name.
+ */
+export type SandboxState = 'running' | 'stopped' | 'crashed' | 'absent';
+
+export type ServerFlavor = 'mariadb' | 'mysql';
+
+export interface SandboxProgress {
+  /** A stable step name: 'init', 'tls', 'config', 'start', 'wait', 'ready', 'stop', 'kill', 'destroy'. */
+  step: string;
+  /** One human-readable line; never contains a secret. */
+  message: string;
+}
+
+export interface SandboxOptions {
+  /** Sandbox name; default 'default'. Must match /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/ (it becomes a directory name). */
+  name?: string;
+  /** Root directory; default `path.resolve('.mysqlops')`. The sandbox lives in `HOME/sandbox/NAME`. */
+  home?: string;
+  /**
+   * TCP port on 127.0.0.1. Undefined: reuse the port recorded in sandbox.json, else pick a free one.
+   * WARNING: changing the port of an existing sandbox re-renders its my.cnf (hand edits are lost).
+   */
+  port?: number;
+  /** Receives each step; the library never prints. */
+  onProgress?: (e: SandboxProgress) => void;
+}
+
+export interface SandboxInfo {
+  name: string;
+  dir: string;
+  state: SandboxState;
+  pid?: number;
+  host: '127.0.0.1';
+  port?: number;
+  socket: string;
+  flavor?: ServerFlavor;
+  binary?: string;
+  version?: string;
+  passwordFile: string;
+  caFile?: string;
+  /** Last ~20 lines of the error log; set when state is 'crashed' (or a start failed). */
+  errorLogTail?: string[];
+}
+
+export interface SandboxConnection {
+  host: '127.0.0.1';
+  port: number;
+  socket: string;
+  user: 'root';
+  password: Secret;
+  caFile?: string;
+}
+
+/** A server binary found on this machine. */
+export interface ServerBinary {
+  flavor: ServerFlavor;
+  /** Absolute path of mariadbd or mysqld. */
+  server: string;
+  /** mariadb-install-db (MariaDB only; MySQL initialises with `mysqld --initialize-insecure`). */
+  installDb?: string;
+  /** Numeric version, e.g. '10.11.19'. */
+  version: string;
+}

@@ -1,0 +1,183 @@
+/**
+ * The CLI as a user meets it: a real process, real exit codes, real output streams.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, inject, it } from 'vitest';
+import { sandboxEndpoint } from '../support/db.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the CLI from source with a clean environment (no DB_* from the developer's shell). */
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(DB_|MYSQLOPS_|NODE_ENV$)/.test(k)),
+  ) as Record<string, string>;
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/bin.ts'), ...args], {
+    cwd: root,
+    env: { ...base, ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+function sandboxEnv(): Record<string, string> {
+  const { home, name } = inject('sandbox');
+  return { MYSQLOPS_HOME: home, MYSQLOPS_SANDBOX: name };
+}
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+function expectOneCleanErrorLine(r: Run) {
+  const lines = r.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^error: /);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('mysqlops CLI', () => {
+  it('--help lists the commands and the exit codes', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const cmd of ['up', 'status', 'sandbox']) expect(r.stdout).toContain(cmd);
+    expect(r.stdout).toContain('Exit codes');
+  });
+
+  it('an unknown flag is a usage error (exit 2)', async () => {
+    const r = await cli(['status', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option '--bogus'");
+  });
+
+  it('an unknown environment name is a config error in one line (exit 2)', async () => {
+    const r = await cli(['status', '--env', 'prod']);
+    expect(r.code).toBe(2);
+    expectOneCleanErrorLine(r);
+    expect(r.stderr).toContain('unknown environment "prod"');
+  });
+
+  it('a malformed port names the variable (exit 2)', async () => {
+    const r = await cli(['status'], { DB_HOST: '127.0.0.1', DB_PORT: 'abc' });
+    expect(r.code).toBe(2);
+    expectOneCleanErrorLine(r);
+    expect(r.stderr).toContain('DB_PORT');
+  });
+
+  it('a missing password file names the file (exit 2)', async () => {
+    const r = await cli(['status'], { DB_HOST: '127.0.0.1', DB_PASSWORD_FILE: '/nonexistent/db.password' });
+    expect(r.code).toBe(2);
+    expectOneCleanErrorLine(r);
+    expect(r.stderr).toContain('/nonexistent/db.password');
+  });
+
+  it('several config problems are reported together', async () => {
+    const r = await cli(['status'], { DB_HOST: '127.0.0.1', DB_PORT: '99999', DB_POOL_SIZE: 'many' });
+    expect(r.code).toBe(2);
+    expectOneCleanErrorLine(r);
+    expect(r.stderr).toContain('DB_PORT');
+    expect(r.stderr).toContain('DB_POOL_SIZE');
+  });
+
+  it('an unreachable host is an operational failure (exit 1) naming the target', async () => {
+    const port = await freePort();
+    const r = await cli(['status'], {
+      DB_HOST: '127.0.0.1',
+      DB_PORT: String(port),
+      DB_PASSWORD: 'unused-pw-42',
+    });
+    expect(r.code).toBe(1);
+    expectOneCleanErrorLine(r);
+    expect(r.stderr).toContain(`cannot connect to 127.0.0.1:${port}`);
+    expect(r.stderr + r.stdout).not.toContain('unused-pw-42');
+  });
+
+  it('a wrong password is reported without echoing it (exit 2)', async () => {
+    const sb = sandboxEndpoint();
+    const r = await cli(['status', '--json'], {
+      DB_HOST: sb.host,
+      DB_PORT: String(sb.port),
+      DB_USER: 'root',
+      DB_PASSWORD: 'not-the-password-77',
+    });
+    expect(r.code).toBe(2);
+    expectOneCleanErrorLine(r);
+    expect(r.stderr).toContain('access denied');
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'E_AUTH' } });
+    expect(r.stderr + r.stdout).not.toContain('not-the-password-77');
+  });
+
+  it('status --json prints one JSON document about the sandbox server', async () => {
+    const r = await cli(['status', '--json'], sandboxEnv());
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({
+      ok: true,
+      flavor: 'mariadb',
+      env: 'development',
+      database: { name: 'app_db' },
+    });
+    expect(doc.version).toMatch(/MariaDB/);
+    expect(doc.uptimeSeconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('status over TCP with a password from a file never prints the password', async () => {
+    const sb = sandboxEndpoint();
+    const dir = mkdtempSync(path.join(tmpdir(), 'mysqlops-cli-'));
+    const file = path.join(dir, 'pw');
+    writeFileSync(file, `${sb.password.reveal()}\n`, { mode: 0o600 });
+    const r = await cli(['status'], {
+      DB_HOST: sb.host,
+      DB_PORT: String(sb.port),
+      DB_USER: 'root',
+      DB_PASSWORD_FILE: file,
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${sb.host}:${sb.port}`);
+    expect(r.stdout).toMatch(/MariaDB \d+\.\d+/);
+    expect(r.stdout + r.stderr).not.toContain(sb.password.reveal());
+  });
+
+  it('sandbox status reports the running test sandbox', async () => {
+    const r = await cli(['sandbox', 'status', '--json'], sandboxEnv());
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ state: 'running', name: inject('sandbox').name });
+  });
+
+  it('sandbox destroy asks for --yes and deletes nothing without it', async () => {
+    const r = await cli(['sandbox', 'destroy'], sandboxEnv());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--yes');
+    const after = await cli(['sandbox', 'status', '--json'], sandboxEnv());
+    expect(JSON.parse(after.stdout).state).toBe('running');
+  });
+
+  it('a bad --port is a usage error', async () => {
+    const r = await cli(['sandbox', 'start', '--port', '70000'], sandboxEnv());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('expected an integer from 1 to 65535');
+  });
+});
