@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2';
-import { DatabaseManager } from '../src/db/index.js';
+import { DatabaseManager } from '../dist/index.js';
 import { withBenchSandbox } from './_sandbox.js';
 
 const CALLERS = 16;

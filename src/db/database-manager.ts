@@ -19,10 +19,17 @@ import {
   type Params,
   runStatement,
   type StatementOptions,
+  sendStatement,
   toQueryError,
   wasNeverSent,
 } from './run-statement.js';
-import { contextKey, contextValues, SET_CONTEXT_SQL, type SessionContext } from './session-context.js';
+import {
+  type BoundContext,
+  bindContext,
+  NO_CONTEXT_VALUES,
+  SET_CONTEXT_SQL,
+  type SessionContext,
+} from './session-context.js';
 import { isReadOnlyStatement, sqlShape } from './sql-shape.js';
 
 /** What DatabaseManager needs; a full `MysqlopsConfig` from `loadConfig()` fits as it is. */
@@ -180,12 +187,12 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> {
 
   /** Run a statement and return its rows (an empty array for statements that return none). */
   query<T = Record<string, unknown>>(sql: string, params?: Params, options?: StatementOptions): Promise<T[]> {
-    return this.#run(null, sql, params, options).then(rowsOf<T>);
+    return this.#run(null, sql, params, options, rowsOf<T>);
   }
 
   /** Run a data-changing statement and return affected rows / insert id. */
   execute(sql: string, params?: Params, options?: StatementOptions): Promise<ExecuteResult> {
-    return this.#run(null, sql, params, options).then(headerOf);
+    return this.#run(null, sql, params, options, headerOf);
   }
 
   /**
@@ -310,25 +317,27 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> {
   // ---- internals shared with ContextualDatabase ----
 
   /** @internal */
-  async run(ctx: SessionContext | null, sql: string, params?: Params, options?: StatementOptions) {
-    return this.#run(ctx, sql, params, options);
+  run<R>(
+    ctx: BoundContext | null,
+    sql: string,
+    params: Params | undefined,
+    options: StatementOptions | undefined,
+    shapeResult: (result: unknown) => R,
+  ): Promise<R> {
+    return this.#run(ctx, sql, params, options, shapeResult);
   }
 
   /** @internal */
-  streamWith<T>(
-    ctx: SessionContext | null,
-    sql: string,
-    params?: Params,
-  ): AsyncGenerator<T, void, undefined> {
+  streamWith<T>(ctx: BoundContext | null, sql: string, params?: Params): AsyncGenerator<T, void, undefined> {
     return this.#stream<T>(ctx, sql, params);
   }
 
   /** @internal */
   transactionWith<T>(
-    ctx: SessionContext | null,
+    ctx: BoundContext | null,
     fn: (tx: Transaction) => Promise<T>,
     options?: TransactionOptions,
-  ) {
+  ): Promise<T> {
     return this.#transaction(ctx, fn, options);
   }
 
@@ -374,56 +383,103 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> {
     return this.#pool as ConnectionPool;
   }
 
-  async #acquire(ctx: SessionContext | null): Promise<PoolConnection> {
+  async #acquire(ctx: BoundContext | null): Promise<PoolConnection> {
     const pool = this.#pool && this.#flavor && !this.#closed ? this.#pool : await this.#ready();
     const conn = await pool.acquire();
-    try {
-      await this.#applyContext(conn, ctx);
-    } catch (err) {
-      pool.destroy(conn);
-      throw toQueryError(err, SET_CONTEXT_SQL, this.#flavor);
-    }
+    if (this.#carries(conn, ctx)) return conn;
+    await new Promise<void>((resolve, reject) =>
+      this.#applyContext(conn, ctx, (err) => {
+        if (!err) {
+          resolve();
+          return;
+        }
+        pool.destroy(conn);
+        reject(toQueryError(err, SET_CONTEXT_SQL, this.#flavor));
+      }),
+    );
     return conn;
   }
 
-  /** Set or clear the session context; one extra round trip only when it differs from what the connection carries. */
-  async #applyContext(conn: PoolConnection, ctx: SessionContext | null): Promise<void> {
-    const want = contextKey(ctx);
-    if ((this.#contextOf.get(conn) ?? null) === want) return;
-    // Forget first: if the SET fails half-way the connection's state is unknown and is destroyed.
-    this.#contextOf.delete(conn);
-    await runStatement(conn, undefined, SET_CONTEXT_SQL, contextValues(ctx), undefined);
-    this.#contextOf.set(conn, want);
+  /** True when the connection's session already holds exactly this context (or none, for null). */
+  #carries(conn: PoolConnection, ctx: BoundContext | null): boolean {
+    return (this.#contextOf.get(conn) ?? null) === (ctx?.key ?? null);
   }
 
-  async #run(ctx: SessionContext | null, sql: string, params?: Params, options?: StatementOptions) {
+  /**
+   * Set or clear the session context. Costs a round trip only when the connection's last caller
+   * had a different one; forgotten first, so a failed SET leaves no stale belief behind.
+   */
+  #applyContext(conn: PoolConnection, ctx: BoundContext | null, cb: (err: Error | null) => void): void {
+    this.#contextOf.delete(conn);
+    sendStatement(conn, undefined, SET_CONTEXT_SQL, ctx?.values ?? NO_CONTEXT_VALUES, undefined, (err) => {
+      if (!err) this.#contextOf.set(conn, ctx?.key ?? null);
+      cb(err);
+    });
+  }
+
+  /**
+   * One statement outside a transaction. Written with callbacks rather than async/await: this is
+   * the hot path, and each promise hop saved shows in bench/connection.ts.
+   */
+  #run<R>(
+    ctx: BoundContext | null,
+    sql: string,
+    params: Params | undefined,
+    options: StatementOptions | undefined,
+    shapeResult: (result: unknown) => R,
+  ): Promise<R> {
+    const pool = this.#pool;
+    if (!pool || !this.#flavor || this.#closed) {
+      return this.#ready().then(() => this.#run(ctx, sql, params, options, shapeResult));
+    }
     const shape = this.#monitoring ? sqlShape(sql) : '';
     const started = performance.now();
-    for (let attempt = 0; ; attempt++) {
-      const conn = await this.#acquire(ctx).catch((err: unknown) => {
+    return new Promise<R>((resolve, reject) => {
+      const fail = (err: unknown, what = sql) => {
         this.#record(shape, started, false, 0);
-        throw err;
-      });
-      const pool = this.#pool as ConnectionPool;
-      try {
-        const result = await runStatement(conn, this.#flavor, sql, params, options);
-        pool.release(conn);
-        this.#record(shape, started, true, rowCount(result));
-        return result;
-      } catch (err) {
-        if (isFatal(err)) pool.destroy(conn);
-        else pool.release(conn);
-        // Re-sending is safe only if the server cannot have applied the statement.
-        const safeToRetry = wasNeverSent(err) || (isFatal(err) && isReadOnlyStatement(sql));
-        if (safeToRetry && attempt < 2) continue;
-        this.#record(shape, started, false, 0);
-        throw toQueryError(err, shape || sqlShape(sql), this.#flavor);
-      }
-    }
+        reject(toQueryError(err, shape || sqlShape(what), this.#flavor));
+      };
+      const attempt = (n: number) =>
+        pool.acquireWith((acquireError, conn) => {
+          if (!conn) {
+            this.#record(shape, started, false, 0);
+            reject(acquireError);
+            return;
+          }
+          const send = () =>
+            sendStatement(conn, this.#flavor, sql, params, options, (err, result) => {
+              if (!err) {
+                pool.release(conn);
+                this.#record(shape, started, true, rowCount(result));
+                resolve(shapeResult(result));
+                return;
+              }
+              const fatal = isFatal(err);
+              if (fatal) pool.destroy(conn);
+              else pool.release(conn);
+              // Re-sending is safe only if the server cannot have applied the statement.
+              if ((wasNeverSent(err) || (fatal && isReadOnlyStatement(sql))) && n < 2) attempt(n + 1);
+              else fail(err);
+            });
+          if (this.#carries(conn, ctx)) {
+            send();
+            return;
+          }
+          this.#applyContext(conn, ctx, (err) => {
+            if (!err) {
+              send();
+              return;
+            }
+            pool.destroy(conn);
+            fail(err, SET_CONTEXT_SQL);
+          });
+        });
+      attempt(0);
+    });
   }
 
   async *#stream<T>(
-    ctx: SessionContext | null,
+    ctx: BoundContext | null,
     sql: string,
     params?: Params,
   ): AsyncGenerator<T, void, undefined> {
@@ -458,7 +514,7 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> {
   }
 
   async #transaction<T>(
-    ctx: SessionContext | null,
+    ctx: BoundContext | null,
     fn: (tx: Transaction) => Promise<T>,
     options?: TransactionOptions,
   ): Promise<T> {
@@ -586,10 +642,12 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> {
 export class ContextualDatabase {
   readonly #db: DatabaseManager;
   readonly #ctx: SessionContext;
+  readonly #bound: BoundContext | null;
 
   constructor(db: DatabaseManager, ctx: SessionContext) {
     this.#db = db;
     this.#ctx = Object.freeze({ ...ctx });
+    this.#bound = bindContext(this.#ctx);
   }
 
   get context(): SessionContext {
@@ -597,19 +655,19 @@ export class ContextualDatabase {
   }
 
   query<T = Record<string, unknown>>(sql: string, params?: Params, options?: StatementOptions): Promise<T[]> {
-    return this.#db.run(this.#ctx, sql, params, options).then(rowsOf<T>);
+    return this.#db.run(this.#bound, sql, params, options, rowsOf<T>);
   }
 
   execute(sql: string, params?: Params, options?: StatementOptions): Promise<ExecuteResult> {
-    return this.#db.run(this.#ctx, sql, params, options).then(headerOf);
+    return this.#db.run(this.#bound, sql, params, options, headerOf);
   }
 
   stream<T = Record<string, unknown>>(sql: string, params?: Params): AsyncGenerator<T, void, undefined> {
-    return this.#db.streamWith<T>(this.#ctx, sql, params);
+    return this.#db.streamWith<T>(this.#bound, sql, params);
   }
 
   transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
-    return this.#db.transactionWith(this.#ctx, fn, options);
+    return this.#db.transactionWith(this.#bound, fn, options);
   }
 }
 

@@ -22,13 +22,17 @@ export interface StatementOptions {
 
 export type Params = readonly unknown[] | Record<string, unknown>;
 
-export function runStatement(
+export type StatementCallback = (err: Error | null, result?: unknown) => void;
+
+/** Send one statement and call back with its result (callback form for the hot path). */
+export function sendStatement(
   conn: PoolConnection,
   flavor: Flavor | undefined,
   sql: string,
   params: Params | undefined,
   options: StatementOptions | undefined,
-): Promise<unknown> {
+  cb: StatementCallback,
+): void {
   let text = sql;
   let clientTimeout: number | undefined;
   if (options?.timeoutMs !== undefined && flavor) {
@@ -36,14 +40,30 @@ export function runStatement(
     text = timed.sql;
     clientTimeout = timed.clientTimeoutMs;
   }
-  const q: QueryOptions = { sql: text, values: params as QueryOptions['values'] };
-  if (clientTimeout !== undefined) q.timeout = clientTimeout;
-  return new Promise((resolve, reject) => {
-    const done = (err: unknown, result: unknown, _fields?: FieldPacket[]) =>
-      err ? reject(err) : resolve(result);
+  const done = (err: Error | null, result: unknown, _fields?: FieldPacket[]) => cb(err, result);
+  const values = params as QueryOptions['values'];
+  if (clientTimeout !== undefined) {
+    const q: QueryOptions = { sql: text, values, timeout: clientTimeout };
     if (options?.prepare) conn.execute(q, done);
     else conn.query(q, done);
-  });
+    return;
+  }
+  // The (sql, values, cb) form: mysql2's fastest path, the one its own pool.query() takes.
+  if (options?.prepare) conn.execute(text, (values ?? []) as never, done);
+  else conn.query(text, values, done);
+}
+
+/** Promise form of sendStatement(). */
+export function runStatement(
+  conn: PoolConnection,
+  flavor: Flavor | undefined,
+  sql: string,
+  params: Params | undefined,
+  options: StatementOptions | undefined,
+): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    sendStatement(conn, flavor, sql, params, options, (err, result) => (err ? reject(err) : resolve(result))),
+  );
 }
 
 /** The driver said the command was refused before it was sent: re-sending cannot duplicate anything. */

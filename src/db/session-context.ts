@@ -18,12 +18,18 @@ export interface SessionContext {
 
 export const SET_CONTEXT_SQL = `SET ${APP_USER_VARIABLE} = ?, ${APP_REQUEST_ID_VARIABLE} = ?`;
 
-/** A stable key for comparing contexts; null means "no context". */
-export function contextKey(ctx: SessionContext | null | undefined): string | null {
-  if (!ctx || (ctx.user === undefined && ctx.requestId === undefined)) return null;
-  return JSON.stringify([ctx.user ?? null, ctx.requestId ?? null]);
+/** A context prepared once for the hot path: its comparison key and the values to SET. */
+export interface BoundContext {
+  readonly key: string;
+  readonly values: readonly [string | null, string | null];
 }
 
-export function contextValues(ctx: SessionContext | null | undefined): [string | null, string | null] {
-  return [ctx?.user ?? null, ctx?.requestId ?? null];
+/** Prepare a context; null when it carries nothing (then it behaves as "no context"). */
+export function bindContext(ctx: SessionContext): BoundContext | null {
+  if (ctx.user === undefined && ctx.requestId === undefined) return null;
+  const values = [ctx.user ?? null, ctx.requestId ?? null] as const;
+  return { key: JSON.stringify(values), values };
 }
+
+/** The values that clear a context. */
+export const NO_CONTEXT_VALUES = [null, null] as const;
