@@ -1,4 +1,3 @@
-import { chmodSync } from 'node:fs';
 import * as path from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
