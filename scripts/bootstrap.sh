@@ -21,10 +21,16 @@ if ! server_present || ! command -v openssl >/dev/null 2>&1; then
     echo "Install it with:  sudo apt-get update && sudo apt-get install -y $PACKAGES" >&2
     exit 2
   fi
-  say "installing $PACKAGES from Debian's packages (one time)"
+  say "installing $PACKAGES from Debian's packages (one time, about a minute)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends $PACKAGES >&2
+  log=$(mktemp /tmp/mysqlops-apt.XXXXXX.log)
+  # apt's chatter goes to a log that is shown only when something fails.
+  if ! { apt-get update -q && apt-get install -y -q --no-install-recommends $PACKAGES; } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    echo "bootstrap: installing $PACKAGES failed (full log: $log)" >&2
+    exit 1
+  fi
+  rm -f "$log"
 fi
 
 # node dependencies: `npm ci` when node_modules is missing or older than the lock file.
