@@ -66,7 +66,7 @@ export class ConfigError extends MysqlopsError {
     super({
       code: 'E_CONFIG',
       message: `invalid configuration: ${list}`,
-      hint: hint ?? 'fix the values above (environment variables, or the file given with --config)',
+      hint: hint ?? 'correct the settings named (environment variables, or the file given with --config)',
       exitCode: 2,
     });
     this.issues = issues;
@@ -141,15 +141,17 @@ export class PoolTimeoutError extends MysqlopsError {
 /** Could not reach or log in to the server. */
 export class ConnectError extends MysqlopsError {
   readonly target: string;
-  constructor(options: { target: string; cause: unknown; auth?: boolean; detail?: string }) {
+  constructor(options: { target: string; cause: unknown; auth?: boolean; detail?: string; hint?: string }) {
     super({
       code: options.auth ? 'E_AUTH' : 'E_CONNECT',
       message: options.auth
         ? `access denied to ${options.target}${options.detail ? `: ${options.detail}` : ''}`
         : `cannot connect to ${options.target}${options.detail ? `: ${options.detail}` : ''}`,
-      hint: options.auth
-        ? 'check DB_USER and DB_PASSWORD (or DB_PASSWORD_FILE)'
-        : 'check that the server runs and DB_HOST/DB_PORT/DB_SOCKET point at it (mysqlops sandbox status)',
+      hint:
+        options.hint ??
+        (options.auth
+          ? 'check DB_USER and DB_PASSWORD (or DB_PASSWORD_FILE)'
+          : 'check that the server runs and that DB_HOST/DB_PORT (or DB_SOCKET) point at it'),
       cause: options.cause,
       // Wrong credentials are fixed in the configuration; an unreachable server is operational.
       exitCode: options.auth ? 2 : 1,

@@ -348,7 +348,7 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> {
       this.#config.usesSandbox ?? false,
     );
     this.#target = target;
-    const pool = new ConnectionPool(target.options, this.#poolSettings(), target.description);
+    const pool = new ConnectionPool(target.options, this.#poolSettings(), target);
     pool.onReconnect = () => {
       this.#stats.reconnects++;
       this.emit('reconnect');

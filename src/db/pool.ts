@@ -65,9 +65,20 @@ export class ConnectionPool {
   /** Called when a dead idle connection was found and dropped on checkout. */
   onReconnect: (() => void) | undefined;
 
-  constructor(options: PoolOptions, settings: PoolSettings, target: string) {
+  readonly #unreachableHint: string | undefined;
+
+  /** `target` names the server for messages; `sandbox` is set when it is the local sandbox. */
+  constructor(
+    options: PoolOptions,
+    settings: PoolSettings,
+    target: { description: string; sandbox?: string },
+  ) {
     this.#settings = settings;
-    this.#target = target;
+    this.#target = target.description;
+    if (target.sandbox !== undefined) {
+      const flag = target.sandbox === 'default' ? '' : ` --name ${target.sandbox}`;
+      this.#unreachableHint = `start it with \`mysqlops sandbox start${flag}\` (\`mysqlops sandbox status${flag}\` tells why it stopped)`;
+    }
     this.#pool = mysql.createPool({
       ...options,
       connectionLimit: settings.size,
@@ -174,7 +185,12 @@ export class ConnectionPool {
       });
     }
     if (d.code && UNREACHABLE_CODES.has(d.code)) {
-      return new ConnectError({ target: this.#target, cause: err, detail: describeNetworkCode(d.code) });
+      return new ConnectError({
+        target: this.#target,
+        cause: err,
+        detail: describeNetworkCode(d.code),
+        hint: this.#unreachableHint,
+      });
     }
     return new ConnectError({
       target: this.#target,

@@ -3,12 +3,12 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import { sandboxEndpoint } from '../support/db.js';
+import { freePort } from '../support/net.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -41,14 +41,6 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
 function sandboxEnv(): Record<string, string> {
   const { home, name } = inject('sandbox');
   return { MYSQLOPS_HOME: home, MYSQLOPS_SANDBOX: name };
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 function expectOneCleanErrorLine(r: Run) {

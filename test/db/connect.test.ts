@@ -1,18 +1,10 @@
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { DatabaseManager } from '../../src/db/index.js';
 import { ConnectError, MysqlopsError } from '../../src/errors.js';
 import { Secret } from '../../src/secret.js';
 import { sandboxConfig, sandboxEndpoint } from '../support/db.js';
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+import { freePort } from '../support/net.js';
 
 describe('connecting', () => {
   it('connects over TCP with TLS required and reports the cipher', async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DatabaseManager } from '../../src/db/index.js';
+import type { MysqlopsError } from '../../src/errors.js';
 import { destroySandbox, killSandbox, sandboxStatus, startSandbox } from '../../src/sandbox/index.js';
 
 const home = mkdtempSync(path.join(tmpdir(), 'mysqlops-restart-'));
@@ -74,6 +75,12 @@ it('loses no acknowledged insert, duplicates none, and recovers within 5 s of th
   await killSandbox({ home, name });
   await until('the crash to be noticed', () => failed.length > 0, 10_000);
   expect((await sandboxStatus({ home, name })).state).toBe('crashed');
+  // A newcomer connecting now is told how to bring the sandbox back.
+  const late = new DatabaseManager(config('restart_t'));
+  const down = (await late.initialize().catch((e: unknown) => e)) as MysqlopsError;
+  expect(down.code).toBe('E_CONNECT');
+  expect(down.hint).toContain('mysqlops sandbox start --name restart');
+  await late.close();
 
   await startSandbox({ home, name });
   const acceptingAt = Date.now();
