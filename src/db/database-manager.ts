@@ -6,13 +6,15 @@
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import type { PoolConnection, ResultSetHeader } from 'mysql2';
+import type { PoolConnection } from 'mysql2';
 import type { MonitoringConfig, PoolConfig, SandboxConfig, TransactionConfig } from '../config/index.js';
 import { MysqlopsError } from '../errors.js';
 import { type ConnectionInput, type ResolvedTarget, resolveTarget } from './connection-target.js';
+import { type ContextRunner, ContextualDatabase } from './contextual-database.js';
 import { Flavor } from './flavor.js';
 import { ConnectionPool, closedError, type PoolStats } from './pool.js';
 import { QueryStats, type ShapeSummary } from './query-stats.js';
+import { type ExecuteResult, headerOf, rowCount, rowsOf } from './results.js';
 import { backoffDelay, delay, isRetryableTransactionError, serverErrno } from './retry.js';
 import {
   isFatal,
@@ -25,12 +27,18 @@ import {
 } from './run-statement.js';
 import {
   type BoundContext,
-  bindContext,
   NO_CONTEXT_VALUES,
   SET_CONTEXT_SQL,
   type SessionContext,
 } from './session-context.js';
 import { isReadOnlyStatement, sqlShape } from './sql-shape.js';
+import {
+  beginStatements,
+  commitError,
+  createTransactionHandle,
+  type Transaction,
+  type TransactionOptions,
+} from './transaction.js';
 
 /** What DatabaseManager needs; a full `MysqlopsConfig` from `loadConfig()` fits as it is. */
 export interface DatabaseManagerConfig {
@@ -52,33 +60,6 @@ export interface Logger {
 
 export interface DatabaseManagerOptions {
   logger?: Logger;
-}
-
-/** Result of `execute()`: what a data-changing statement did. */
-export interface ExecuteResult {
-  affectedRows: number;
-  insertId: number;
-  changedRows: number;
-  warningStatus: number;
-}
-
-export interface TransactionOptions {
-  isolationLevel?: 'READ UNCOMMITTED' | 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
-  readOnly?: boolean;
-  /** Re-runs after a deadlock/lock wait timeout. Default: transactions.maxRetries (5). */
-  maxRetries?: number;
-}
-
-/**
- * The handle a transaction callback receives. Callable as `tx(sql, params)` (the blueprint's
- * `query` function) and with methods. Statements run on one pinned connection.
- */
-export interface Transaction {
-  <T = Record<string, unknown>>(sql: string, params?: Params, options?: StatementOptions): Promise<T[]>;
-  query<T = Record<string, unknown>>(sql: string, params?: Params, options?: StatementOptions): Promise<T[]>;
-  execute(sql: string, params?: Params, options?: StatementOptions): Promise<ExecuteResult>;
-  /** 1 for the first try, 2 after one retry, ... so a callback can tell it is being re-run. */
-  readonly attempt: number;
 }
 
 export interface HealthReport {
@@ -125,7 +106,7 @@ const DEFAULT_TX = { maxRetries: 5, baseBackoffMs: 20, maxBackoffMs: 1000 };
  * await db.close();
  * ```
  */
-export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> {
+export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> implements ContextRunner {
   readonly #config: DatabaseManagerConfig;
   readonly #logger: Logger | undefined;
   readonly #monitoring: boolean;
@@ -522,24 +503,12 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> {
     for (let attempt = 0; ; attempt++) {
       const conn = await this.#acquire(ctx);
       const pool = this.#pool as ConnectionPool;
-      const handle = this.#transactionHandle(conn, attempt + 1);
+      const handle = createTransactionHandle(attempt + 1, (sql, params, opts) =>
+        this.#runPinned(conn, sql, params, opts),
+      );
       try {
-        if (options?.isolationLevel) {
-          await runStatement(
-            conn,
-            undefined,
-            `SET TRANSACTION ISOLATION LEVEL ${options.isolationLevel}`,
-            undefined,
-            undefined,
-          );
-        }
-        await runStatement(
-          conn,
-          undefined,
-          options?.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION',
-          undefined,
-          undefined,
-        );
+        for (const sql of beginStatements(options))
+          await runStatement(conn, undefined, sql, undefined, undefined);
         const result = await fn(handle.tx);
         handle.finish();
         await runStatement(conn, undefined, 'COMMIT', undefined, undefined).catch((err: unknown) => {
@@ -584,44 +553,18 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> {
     }
   }
 
-  #transactionHandle(conn: PoolConnection, attempt: number): { tx: Transaction; finish: () => void } {
-    let open = true;
-    const guard = (sql: string) => {
-      if (!open) {
-        throw new MysqlopsError({
-          code: 'E_QUERY',
-          message: `statement issued on a finished transaction (in: ${sqlShape(sql).slice(0, 120)})`,
-          hint: 'await every statement inside the transaction callback',
-        });
-      }
-    };
-    const run = async (sql: string, params?: Params, options?: StatementOptions) => {
-      guard(sql);
-      const shape = this.#monitoring ? sqlShape(sql) : '';
-      const started = performance.now();
-      try {
-        const result = await runStatement(conn, this.#flavor, sql, params, options);
-        this.#record(shape, started, true, rowCount(result));
-        return result;
-      } catch (err) {
-        this.#record(shape, started, false, 0);
-        throw toQueryError(err, shape || sqlShape(sql), this.#flavor);
-      }
-    };
-    const query = <T>(sql: string, params?: Params, options?: StatementOptions) =>
-      run(sql, params, options).then(rowsOf<T>);
-    const tx = Object.assign(query, {
-      query,
-      execute: (sql: string, params?: Params, options?: StatementOptions) =>
-        run(sql, params, options).then(headerOf),
-      attempt,
-    }) as Transaction;
-    return {
-      tx,
-      finish: () => {
-        open = false;
-      },
-    };
+  /** A statement on a connection the caller holds (inside a transaction), monitored like any other. */
+  async #runPinned(conn: PoolConnection, sql: string, params?: Params, options?: StatementOptions) {
+    const shape = this.#monitoring ? sqlShape(sql) : '';
+    const started = performance.now();
+    try {
+      const result = await runStatement(conn, this.#flavor, sql, params, options);
+      this.#record(shape, started, true, rowCount(result));
+      return result;
+    } catch (err) {
+      this.#record(shape, started, false, 0);
+      throw toQueryError(err, shape || sqlShape(sql), this.#flavor);
+    }
   }
 
   #record(shape: string, started: number, ok: boolean, rows: number): void {
@@ -636,71 +579,6 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> {
       this.emit('slowQuery', event);
     }
   }
-}
-
-/** A DatabaseManager view whose statements carry a session context; see DatabaseManager.withContext. */
-export class ContextualDatabase {
-  readonly #db: DatabaseManager;
-  readonly #ctx: SessionContext;
-  readonly #bound: BoundContext | null;
-
-  constructor(db: DatabaseManager, ctx: SessionContext) {
-    this.#db = db;
-    this.#ctx = Object.freeze({ ...ctx });
-    this.#bound = bindContext(this.#ctx);
-  }
-
-  get context(): SessionContext {
-    return this.#ctx;
-  }
-
-  query<T = Record<string, unknown>>(sql: string, params?: Params, options?: StatementOptions): Promise<T[]> {
-    return this.#db.run(this.#bound, sql, params, options, rowsOf<T>);
-  }
-
-  execute(sql: string, params?: Params, options?: StatementOptions): Promise<ExecuteResult> {
-    return this.#db.run(this.#bound, sql, params, options, headerOf);
-  }
-
-  stream<T = Record<string, unknown>>(sql: string, params?: Params): AsyncGenerator<T, void, undefined> {
-    return this.#db.streamWith<T>(this.#bound, sql, params);
-  }
-
-  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
-    return this.#db.transactionWith(this.#bound, fn, options);
-  }
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : [];
-}
-
-function headerOf(result: unknown): ExecuteResult {
-  const h = (Array.isArray(result) ? {} : (result ?? {})) as Partial<ResultSetHeader>;
-  return {
-    affectedRows: h.affectedRows ?? 0,
-    insertId: Number(h.insertId ?? 0),
-    changedRows: h.changedRows ?? 0,
-    warningStatus: h.warningStatus ?? 0,
-  };
-}
-
-function rowCount(result: unknown): number {
-  if (Array.isArray(result)) return result.length;
-  return (result as Partial<ResultSetHeader> | undefined)?.affectedRows ?? 0;
-}
-
-function commitError(err: unknown, flavor: Flavor | undefined): Error {
-  const mapped = toQueryError(err, 'COMMIT', flavor);
-  if ((mapped as MysqlopsError).code === 'E_CONNECTION_LOST') {
-    return new MysqlopsError({
-      code: 'E_CONNECTION_LOST',
-      message: 'connection lost during COMMIT: the transaction may or may not have been committed',
-      hint: 'check whether its changes are present before running it again',
-      cause: err,
-    });
-  }
-  return mapped;
 }
 
 function definedOnly<T extends object>(o: T | undefined): Partial<T> {

@@ -1,22 +1,20 @@
 /** The connection manager applications import; see database-manager.ts. */
 
 export type { ConnectionInput } from './connection-target.js';
+export { ContextualDatabase } from './contextual-database.js';
 export {
-  ContextualDatabase,
   DatabaseManager,
   type DatabaseManagerConfig,
   type DatabaseManagerEvents,
   type DatabaseManagerOptions,
-  type ExecuteResult,
   type HealthReport,
   type Logger,
   type ServerInfo,
-  type Transaction,
-  type TransactionOptions,
 } from './database-manager.js';
 export { Flavor, type FlavorKind, type ServerVersion } from './flavor.js';
 export type { PoolStats } from './pool.js';
 export type { ShapeSummary } from './query-stats.js';
+export type { ExecuteResult } from './results.js';
 export type { Params, StatementOptions } from './run-statement.js';
 export {
   APP_REQUEST_ID_VARIABLE,
@@ -24,3 +22,4 @@ export {
   type SessionContext,
 } from './session-context.js';
 export { isReadOnlyStatement, sqlShape } from './sql-shape.js';
+export type { Transaction, TransactionOptions } from './transaction.js';
