@@ -507,8 +507,7 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
         this.#runPinned(conn, sql, params, opts),
       );
       try {
-        for (const sql of beginStatements(options))
-          await runStatement(conn, undefined, sql, undefined, undefined);
+        for (const sql of beginStatements(options)) await this.#runPinned(conn, sql);
         const result = await fn(handle.tx);
         handle.finish();
         await runStatement(conn, undefined, 'COMMIT', undefined, undefined).catch((err: unknown) => {

@@ -236,6 +236,17 @@ async function attach(req: StartRequest, state: SandboxStateFile, pid: number): 
 
 /** Validate and run a start under the sandbox lock. */
 export async function runStart(req: StartRequest): Promise<SandboxInfo> {
-  fs.mkdirSync(req.paths.dir, { recursive: true, mode: 0o700 });
+  try {
+    fs.mkdirSync(req.paths.dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new MysqlopsError({
+      code: 'E_SANDBOX',
+      message: `cannot create the sandbox directory ${req.paths.dir} (${code})`,
+      hint: 'set MYSQLOPS_HOME to a directory this user can write',
+      cause: err,
+      exitCode: 2,
+    });
+  }
   return withLock(req.paths.lockFile, req.timeoutMs, () => startLocked(req));
 }

@@ -167,6 +167,13 @@ describe('mysqlops CLI', () => {
     expect(JSON.parse(after.stdout).state).toBe('running');
   });
 
+  it('an unusable MYSQLOPS_HOME is a config error naming the directory, not a crash', async () => {
+    const r = await cli(['sandbox', 'start'], { MYSQLOPS_HOME: '/etc/passwd' });
+    expect(r.code).toBe(2);
+    expectOneCleanErrorLine(r);
+    expect(r.stderr).toContain('cannot create the sandbox directory /etc/passwd/sandbox/default');
+  });
+
   it('a bad --port is a usage error', async () => {
     const r = await cli(['sandbox', 'start', '--port', '70000'], sandboxEnv());
     expect(r.code).toBe(2);
