@@ -19,7 +19,14 @@ export type ErrorCode =
   | 'E_QUERY'
   | 'E_QUERY_TIMEOUT'
   | 'E_CONNECTION_LOST'
-  | 'E_TRANSACTION_RETRIES';
+  | 'E_TRANSACTION_RETRIES'
+  | 'E_IDENTIFIER'
+  | 'E_MIGRATION'
+  | 'E_MIGRATION_BLOCKED'
+  | 'E_MIGRATION_INVALID'
+  | 'E_MIGRATION_LOCK'
+  | 'E_MIGRATION_FILES'
+  | 'E_SEED';
 
 export interface MysqlopsErrorOptions {
   code: ErrorCode;
@@ -179,4 +186,49 @@ export function driverFields(err: unknown): DriverErrorFields {
 
 function truncate(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}
+
+/**
+ * A migration file that could not be applied (or a history that forbids applying). Carries the
+ * file, the 1-based statement number and its first line so the user can find it, and the server
+ * error as `cause`.
+ */
+export class MigrationError extends MysqlopsError {
+  readonly script: string | undefined;
+  readonly statementIndex: number | undefined;
+  readonly line: number | undefined;
+
+  constructor(options: {
+    code?:
+      | 'E_MIGRATION'
+      | 'E_MIGRATION_BLOCKED'
+      | 'E_MIGRATION_INVALID'
+      | 'E_MIGRATION_LOCK'
+      | 'E_MIGRATION_FILES';
+    message: string;
+    hint?: string;
+    script?: string;
+    statementIndex?: number;
+    line?: number;
+    cause?: unknown;
+    exitCode?: 1 | 2;
+  }) {
+    super({
+      code: options.code ?? 'E_MIGRATION',
+      message: options.message,
+      hint: options.hint,
+      cause: options.cause,
+      exitCode: options.exitCode,
+    });
+    this.script = options.script;
+    this.statementIndex = options.statementIndex;
+    this.line = options.line;
+  }
+}
+
+/** Sample-data generation or loading failed. */
+export class SeedError extends MysqlopsError {
+  constructor(options: { message: string; hint?: string; cause?: unknown; exitCode?: 1 | 2 }) {
+    super({ code: 'E_SEED', ...options });
+  }
 }

@@ -16,9 +16,11 @@ export {
   type ConfigIssue,
   ConnectError,
   type ErrorCode,
+  MigrationError,
   MysqlopsError,
   PoolTimeoutError,
   QueryError,
+  SeedError,
   UsageError,
 } from './errors.js';
 export {

@@ -12,6 +12,7 @@ export {
   type ServerInfo,
 } from './database-manager.js';
 export { Flavor, type FlavorKind, type ServerVersion } from './flavor.js';
+export { isValidIdentifier, quoteId } from './identifier.js';
 export type { PoolStats } from './pool.js';
 export type { ShapeSummary } from './query-stats.js';
 export type { ExecuteResult } from './results.js';
