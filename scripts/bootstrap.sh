@@ -13,11 +13,20 @@ server_present() {
 }
 
 # The sandbox needs the server binaries, the client tools (dump/binlog for later features) and
-# openssl for the sandbox's TLS certificates.
-PACKAGES="mariadb-server mariadb-client openssl"
-if ! server_present || ! command -v openssl >/dev/null 2>&1; then
+# openssl for the sandbox's TLS certificates. Only what is missing is installed (and named).
+PACKAGES=""
+MISSING=""
+if ! server_present; then
+  PACKAGES="mariadb-server mariadb-client"
+  MISSING="a MySQL or MariaDB server"
+fi
+if ! command -v openssl >/dev/null 2>&1; then
+  PACKAGES="${PACKAGES:+$PACKAGES }openssl"
+  MISSING="${MISSING:+$MISSING and }openssl (for the sandbox's TLS certificates)"
+fi
+if [ -n "$PACKAGES" ]; then
   if [ "$(id -u)" != "0" ]; then
-    echo "mysqlops needs a MySQL or MariaDB server installed, and this user cannot install one." >&2
+    echo "mysqlops needs $MISSING installed, and this user cannot install it." >&2
     echo "Install it with:  sudo apt-get update && sudo apt-get install -y $PACKAGES" >&2
     exit 2
   fi

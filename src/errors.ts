@@ -80,7 +80,11 @@ export class ConfigError extends MysqlopsError {
   }
 }
 
-/** Driver error codes that mean "the session is gone", so the statement's outcome is unknown. */
+/**
+ * Driver error codes that mean "the session is gone", so the statement's outcome is unknown.
+ * PROTOCOL_SEQUENCE_TIMEOUT is not one of them: after a client-side timeout the session is alive and
+ * the statement may still be running (see `isClientTimeout`).
+ */
 const CONNECTION_LOST_CODES = new Set([
   'PROTOCOL_CONNECTION_LOST',
   'ECONNRESET',
@@ -88,8 +92,10 @@ const CONNECTION_LOST_CODES = new Set([
   'ETIMEDOUT',
   'ER_SERVER_SHUTDOWN',
   'ER_CONNECTION_KILLED',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
 ]);
+
+/** mysql2's code for a statement that outlived its client-side `timeout`. */
+const CLIENT_TIMEOUT_CODE = 'PROTOCOL_SEQUENCE_TIMEOUT';
 
 /** What a mysql2 error carries; kept on our errors so callers can branch on errno/sqlState. */
 export interface DriverErrorFields {
@@ -102,13 +108,21 @@ export interface DriverErrorFields {
 
 /**
  * A statement the server (or the connection) refused. `shape` is the SQL with literals replaced,
- * never the bound values, so it is safe to log.
+ * never the bound values, so it is safe to log. The message quotes the server's words with the
+ * values it quoted redacted (`Duplicate entry '…' for key 'email'`); the raw text is kept only in
+ * the non-enumerable `serverMessage`, and the driver error kept as `cause` is scrubbed the same way
+ * (its `sql`, which holds the statement with its values, is removed).
  */
 export class QueryError extends MysqlopsError {
   readonly shape: string;
   readonly errno: number | undefined;
   readonly sqlState: string | undefined;
   readonly driverCode: string | undefined;
+  /**
+   * The server's message as sent, which may quote bound values (personal data). Non-enumerable, so
+   * JSON.stringify, util.inspect and loggers skip it; read it deliberately or not at all.
+   */
+  declare readonly serverMessage: string | undefined;
 
   constructor(options: {
     shape: string;
@@ -119,11 +133,11 @@ export class QueryError extends MysqlopsError {
     hint?: string;
   }) {
     const d = options.driver;
+    const said = d.sqlMessage === undefined ? undefined : redactServerMessage(d.sqlMessage);
+    scrubDriverError(options.cause);
     super({
       code: options.code ?? 'E_QUERY',
-      message:
-        options.message ??
-        `${d.sqlMessage ?? d.code ?? 'query failed'} (in: ${truncate(options.shape, 200)})`,
+      message: options.message ?? `${said ?? d.code ?? 'query failed'} (in: ${truncate(options.shape, 200)})`,
       hint: options.hint,
       cause: options.cause,
     });
@@ -131,15 +145,57 @@ export class QueryError extends MysqlopsError {
     this.errno = d.errno;
     this.sqlState = d.sqlState;
     this.driverCode = d.code;
+    Object.defineProperty(this, 'serverMessage', { value: d.sqlMessage, enumerable: false });
   }
 }
 
-/** The pool had no free connection within the configured wait. */
+/** Words after which a quoted name in a server message is an identifier, not a value. */
+const NAME_BEFORE_QUOTE =
+  /\b(?:key|column|table|database|schema|index|constraint|function|procedure|routine|view|trigger|event|sequence|variable|savepoint|user|engine|plugin|partition|in)\s*$/i;
+
+/**
+ * The server's message with the values it quotes replaced by '…', keeping the names that say where
+ * (key, column, table): `Duplicate entry 'a@b.c' for key 'email'` becomes
+ * `Duplicate entry '…' for key 'email'`, `... near 'secret' at line 1` becomes `... near '…' at line 1`.
+ * The server does not escape quotes inside what it quotes, so the messages that quote values most
+ * often are matched whole first; the rest keep a quoted text only after a naming word.
+ */
+export function redactServerMessage(message: string): string {
+  const whole = message
+    .replace(/^(Duplicate entry )'[\s\S]*'( for key '[^']*')$/, "$1'…'$2")
+    .replace(/( near )'[\s\S]*'( at line \d+)$/, "$1'…'$2")
+    .replace(/( value: )'[\s\S]*'( for column |$)/, "$1'…'$2");
+  return whole.replace(/'[^']*'|"[^"]*"/g, (quoted, offset: number) => {
+    if (quoted === "'…'" || quoted === '"…"') return quoted;
+    return NAME_BEFORE_QUOTE.test(whole.slice(Math.max(0, offset - 40), offset)) && quoted.startsWith("'")
+      ? quoted
+      : `${quoted[0]}…${quoted[0]}`;
+  });
+}
+
+/**
+ * Make a driver error safe to keep as a cause: drop `sql` (the statement with its values inlined)
+ * and redact the server's words in `message`, `sqlMessage` and the stack's first line.
+ */
+function scrubDriverError(cause: unknown): void {
+  if (typeof cause !== 'object' || cause === null || cause instanceof MysqlopsError) return;
+  const e = cause as { sql?: unknown; sqlMessage?: unknown; message?: unknown; stack?: unknown };
+  delete e.sql;
+  if (typeof e.sqlMessage !== 'string') return;
+  const raw = e.sqlMessage;
+  const redacted = redactServerMessage(raw);
+  e.sqlMessage = redacted;
+  if (typeof e.message === 'string') e.message = e.message.split(raw).join(redacted);
+  if (typeof e.stack === 'string') e.stack = e.stack.split(raw).join(redacted);
+}
+
+/** The pool had no free connection within the configured wait: all of them were checked out. */
 export class PoolTimeoutError extends MysqlopsError {
-  constructor(waitedMs: number, size: number) {
+  constructor(waitedMs: number, stats: { inUse: number; limit: number; waiting: number }) {
+    const waiting = `${stats.waiting} ${stats.waiting === 1 ? 'caller' : 'callers'} waiting`;
     super({
       code: 'E_POOL_TIMEOUT',
-      message: `no free database connection within ${waitedMs} ms (all ${size} in use)`,
+      message: `no free database connection within ${waitedMs} ms (all ${stats.inUse} of ${stats.limit} connections in use, ${waiting})`,
       hint: 'raise pool.size or pool.acquireTimeoutMs, or find the callers holding connections (pool stats in health())',
     });
   }
@@ -167,12 +223,33 @@ export class ConnectError extends MysqlopsError {
   }
 }
 
+/** True when the driver error in `err` (or in its cause chain) says the session is gone. */
 export function isConnectionLost(err: unknown): boolean {
-  const code = (err as DriverErrorFields | null)?.code;
-  return typeof code === 'string' && CONNECTION_LOST_CODES.has(code);
+  const code = driverFields(err).code;
+  return code !== undefined && CONNECTION_LOST_CODES.has(code);
 }
 
+/** True when the driver error in `err` (or in its cause chain) is a client-side statement timeout. */
+export function isClientTimeout(err: unknown): boolean {
+  return driverFields(err).code === CLIENT_TIMEOUT_CODE;
+}
+
+/**
+ * The driver's fields of `err`: of `err` itself, or, when it is one of our errors wrapping a driver
+ * error, of the first error down its `cause` chain that is not ours.
+ */
 export function driverFields(err: unknown): DriverErrorFields {
+  return ownDriverFields(driverErrorOf(err));
+}
+
+/** `err` itself, or, when it is one of our errors, the first error down its cause chain that is not. */
+export function driverErrorOf(err: unknown): unknown {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof MysqlopsError && depth < 5; depth++) e = e.cause;
+  return e;
+}
+
+function ownDriverFields(err: unknown): DriverErrorFields {
   if (typeof err !== 'object' || err === null) return {};
   const e = err as Record<string, unknown>;
   return {

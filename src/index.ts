@@ -23,6 +23,7 @@ export {
   SeedError,
   UsageError,
 } from './errors.js';
+export * from './migrate/index.js';
 export {
   destroySandbox,
   type SandboxInfo,
@@ -34,3 +35,4 @@ export {
   stopSandbox,
 } from './sandbox/index.js';
 export { Secret } from './secret.js';
+export * from './seed/index.js';

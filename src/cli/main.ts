@@ -3,9 +3,12 @@
  * every failure to one clear message and an exit code (0 ok, 1 operational failure, 2 usage or
  * configuration error). Anything that is not a MysqlopsError is a bug and is shown with its stack.
  */
+import { Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
 import { MysqlopsError } from '../errors.js';
+import { registerMigrate } from './commands/migrate.js';
 import { registerSandbox } from './commands/sandbox.js';
+import { registerSeed } from './commands/seed.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
 import { CliContext, type GlobalOptions } from './context.js';
@@ -42,6 +45,8 @@ Exit codes: 0 success, 1 operational failure, 2 usage or configuration error.`,
   registerUp(program, context);
   registerStatus(program, context);
   registerSandbox(program, context);
+  registerMigrate(program, context);
+  registerSeed(program, context);
   return { program, context };
 }
 
@@ -56,15 +61,24 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 function reportError(err: unknown, out: () => Output): number {
-  if (err instanceof CommanderError) {
-    // commander already printed its message; help and version are successes.
-    return err.exitCode === 0 ? 0 : 2;
-  }
   let output: Output;
   try {
     output = out();
   } catch {
     output = new Output({ json: process.argv.includes('--json'), quiet: false });
+  }
+  if (err instanceof CommanderError) {
+    // commander already printed its message on stderr; help and version are successes.
+    if (err.exitCode === 0) return 0;
+    if (output.json || process.argv.includes('--json')) {
+      // The JSON document still belongs on stdout; stderr already has commander's words.
+      new Output({ json: true, quiet: true }, process.stdout, NOWHERE).error(
+        'E_USAGE',
+        err.message.replace(/^error: /, ''),
+        'run mysqlops --help (or mysqlops <command> --help) for usage',
+      );
+    }
+    return 2;
   }
   if (err instanceof MysqlopsError) {
     output.error(err.code, err.message, err.hint);
@@ -74,3 +88,6 @@ function reportError(err: unknown, out: () => Output): number {
   process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return 1;
 }
+
+/** A stream that drops what it is given (for output that commander has already written). */
+const NOWHERE = new Writable({ write: (_chunk, _encoding, done) => done() });

@@ -7,13 +7,14 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
 import type { ConfigIssue } from '../errors.js';
 import { Secret } from '../secret.js';
 import { configFileSchema, type FileSection, parseKeepingValid } from './file-schema.js';
 import { dot, issuesFromZod, joinPath } from './issues.js';
 import type { ConfigLayer } from './layers.js';
 import { type Read, readPem, readPemSecret, readSecretFile, readText } from './read-files.js';
-import { ENVIRONMENTS, type EnvironmentName } from './schema.js';
+import { ENVIRONMENTS, type EnvironmentName, type SandboxConfig, sandboxSchema } from './schema.js';
 
 /** The names looked for in the working directory when no file is named. */
 export const DEFAULT_CONFIG_FILES = ['mysqlops.config.yaml', 'mysqlops.config.yml', 'mysqlops.config.json'];
@@ -178,4 +179,55 @@ function sectionToLayer(section: FileSection, ctx: SectionContext, issues: Confi
     };
   }
   return layer;
+}
+
+/** The file's sandbox settings: its top-level `sandbox` and its `environments.<env>.sandbox`. */
+export interface SandboxSections {
+  top?: Partial<SandboxConfig>;
+  section?: Partial<SandboxConfig>;
+}
+
+const sandboxOnly = z.looseObject({
+  sandbox: sandboxSchema.partial().optional(),
+  environments: z
+    .looseObject(
+      Object.fromEntries(
+        ENVIRONMENTS.map((env) => [
+          env,
+          z.looseObject({ sandbox: sandboxSchema.partial().optional() }).optional(),
+        ]),
+      ),
+    )
+    .optional(),
+});
+
+/**
+ * Only the sandbox settings of a config file, for commands that need nothing else (`mysqlops
+ * sandbox ...`): problems elsewhere in the file are not this reader's business, a broken sandbox
+ * section or an unreadable file is. `home` is resolved against the file's folder.
+ */
+export function loadSandboxSections(
+  choice: ConfigFileChoice,
+  cwd: string,
+  env: EnvironmentName,
+  issues: ConfigIssue[],
+): SandboxSections | undefined {
+  const read = readText(choice.file);
+  if (!read.ok) {
+    issues.push({ path: choice.source, message: read.problem });
+    return undefined;
+  }
+  const name = displayName(choice.file, cwd);
+  const raw = parseText(read.value, choice.file, name, issues);
+  if (raw === undefined) return undefined;
+  const parsed = sandboxOnly.safeParse(raw ?? {});
+  if (!parsed.success) {
+    issues.push(...issuesFromZod(parsed.error, name));
+    return undefined;
+  }
+  const dir = path.dirname(choice.file);
+  const resolve = (s: Partial<SandboxConfig> | undefined) =>
+    s && { ...s, ...(s.home === undefined ? {} : { home: path.resolve(dir, s.home) }) };
+  const envSection = parsed.data.environments?.[env] as { sandbox?: Partial<SandboxConfig> } | undefined;
+  return { top: resolve(parsed.data.sandbox), section: resolve(envSection?.sandbox) };
 }

@@ -8,6 +8,7 @@ export { Secret } from '../secret.js';
 export { DatabaseConfig } from './database-config.js';
 export { describeConfig } from './describe.js';
 export { type LoadConfigOptions, loadConfig } from './load.js';
+export { loadSandboxSettings } from './sandbox-settings.js';
 export {
   type ConnectionConfig,
   ENVIRONMENTS,

@@ -77,7 +77,7 @@ export function loadConfig(options: LoadConfigOptions = {}): MysqlopsConfig {
 }
 
 /** The environment to use; an unknown name is an issue (and development is assumed to go on checking). */
-function chooseEnvironment(
+export function chooseEnvironment(
   flag: string | undefined,
   environ: Environ,
   issues: ConfigIssue[],
@@ -102,7 +102,7 @@ function isEnvironment(value: string): value is EnvironmentName {
 }
 
 /** The file named by the caller or by MYSQLOPS_CONFIG, if any. */
-function explicitConfigFile(
+export function explicitConfigFile(
   option: string | undefined,
   environ: Environ,
   cwd: string,

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
+import { MAX_PORT, NAME_PATTERN, NAME_RULE } from '../sandbox/index.js';
 import { Secret } from '../secret.js';
 import { flag, intIn, millis, oneOf, strictObject, text } from './fields.js';
 
@@ -26,10 +27,8 @@ export type SslMode = (typeof SSL_MODES)[number];
  */
 export const SERVER_MAX_PREPARED_STATEMENTS = 16_382;
 
-/** A sandbox name becomes a directory name, so it may not contain `/` or start with `.`. */
-const sandboxName = text(64).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
-  error: 'expected letters, digits, "_", "-" or "." (not starting with "." or "-")',
-});
+/** A sandbox name becomes a directory name: the sandbox's own rule (NAME_PATTERN) applies. */
+const sandboxName = text(64).regex(NAME_PATTERN, { error: `expected ${NAME_RULE}` });
 
 const secret = z.instanceof(Secret, { error: 'expected a secret' });
 
@@ -48,7 +47,7 @@ export const connectionSchema = strictObject({
   /** Server host name or IP. With `socket` also unset, the local sandbox is used (development/test only). */
   host: text(255).optional(),
   /** TCP port. Default 3306. Ignored when `socket` is set. */
-  port: intIn(1, 65_535),
+  port: intIn(1, MAX_PORT),
   /** Unix socket path; when set it wins over host/port. */
   socket: text().optional(),
   /** Login user. Default `app_user` (blueprint); with the sandbox the caller logs in as root instead. */

@@ -8,22 +8,24 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { PoolConnection } from 'mysql2';
 import type { MonitoringConfig, PoolConfig, SandboxConfig, TransactionConfig } from '../config/index.js';
-import { MysqlopsError } from '../errors.js';
+import { isClientTimeout, MysqlopsError } from '../errors.js';
 import { type ConnectionInput, type ResolvedTarget, resolveTarget } from './connection-target.js';
 import { type ContextRunner, ContextualDatabase } from './contextual-database.js';
 import { Flavor } from './flavor.js';
 import { ConnectionPool, closedError, type PoolStats } from './pool.js';
-import { QueryStats, type ShapeSummary } from './query-stats.js';
+import type { ShapeSummary } from './query-stats.js';
 import { type ExecuteResult, headerOf, rowCount, rowsOf } from './results.js';
 import { backoffDelay, delay, isRetryableTransactionError, serverErrno } from './retry.js';
 import {
   isFatal,
+  mayResend,
+  openStream,
   type Params,
   runStatement,
   type StatementOptions,
   sendStatement,
   toQueryError,
-  wasNeverSent,
+  wasRefused,
 } from './run-statement.js';
 import {
   type BoundContext,
@@ -31,7 +33,7 @@ import {
   SET_CONTEXT_SQL,
   type SessionContext,
 } from './session-context.js';
-import { isReadOnlyStatement, sqlShape } from './sql-shape.js';
+import { type Logger, type SlowQuery, StatementMonitor } from './statement-monitor.js';
 import {
   beginStatements,
   commitError,
@@ -39,6 +41,8 @@ import {
   type Transaction,
   type TransactionOptions,
 } from './transaction.js';
+
+export type { Logger } from './statement-monitor.js';
 
 /** What DatabaseManager needs; a full `MysqlopsConfig` from `loadConfig()` fits as it is. */
 export interface DatabaseManagerConfig {
@@ -49,13 +53,6 @@ export interface DatabaseManagerConfig {
   pool?: Partial<PoolConfig>;
   monitoring?: Partial<MonitoringConfig>;
   transactions?: Partial<TransactionConfig>;
-}
-
-/** A pino-compatible logger; only `warn` is required. */
-export interface Logger {
-  warn(obj: object, msg?: string): void;
-  info?(obj: object, msg?: string): void;
-  debug?(obj: object, msg?: string): void;
 }
 
 export interface DatabaseManagerOptions {
@@ -88,7 +85,7 @@ export interface ServerInfo {
 }
 
 export interface DatabaseManagerEvents {
-  slowQuery: [{ shape: string; durationMs: number; rows: number }];
+  slowQuery: [SlowQuery];
   retry: [{ attempt: number; errno: number | undefined; delayMs: number }];
   reconnect: [];
 }
@@ -108,17 +105,15 @@ const DEFAULT_TX = { maxRetries: 5, baseBackoffMs: 20, maxBackoffMs: 1000 };
  */
 export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> implements ContextRunner {
   readonly #config: DatabaseManagerConfig;
-  readonly #logger: Logger | undefined;
-  readonly #monitoring: boolean;
-  readonly #slowQueryMs: number;
+  readonly #monitor: StatementMonitor;
   readonly #tx: typeof DEFAULT_TX;
-  readonly #stats = new QueryStats();
   readonly #contextOf = new WeakMap<PoolConnection, string | null>();
   #target: ResolvedTarget | undefined;
   #pool: ConnectionPool | undefined;
   #flavor: Flavor | undefined;
   #initializing: Promise<void> | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(config: DatabaseManagerConfig, options: DatabaseManagerOptions = {}) {
     super();
@@ -131,9 +126,12 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
       });
     }
     this.#config = config;
-    this.#logger = options.logger;
-    this.#monitoring = config.monitoring?.enabled ?? true;
-    this.#slowQueryMs = config.monitoring?.slowQueryMs ?? 200;
+    this.#monitor = new StatementMonitor({
+      enabled: config.monitoring?.enabled ?? true,
+      slowQueryMs: config.monitoring?.slowQueryMs ?? 200,
+      logger: options.logger,
+      onSlow: (event) => this.#notify('slowQuery', event),
+    });
     this.#tx = { ...DEFAULT_TX, ...definedOnly(config.transactions) };
   }
 
@@ -178,8 +176,8 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
 
   /**
    * Stream the rows of a large result with constant memory; the connection is paused while the
-   * consumer is busy. Breaking out of the loop early discards the connection (its unread rows
-   * would otherwise block it).
+   * consumer is busy. Breaking out of the loop early discards the connection and stops the query on
+   * the server (KILL QUERY from a side connection); the loop exits once that is done.
    */
   stream<T = Record<string, unknown>>(sql: string, params?: Params): AsyncGenerator<T, void, undefined> {
     return this.#stream<T>(null, sql, params);
@@ -206,7 +204,7 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
 
   /** Statement stats by shape, costliest first (for reports and `--json`). */
   queryStats(limit?: number): ShapeSummary[] {
-    return this.#stats.summary(limit);
+    return this.#monitor.stats.summary(limit);
   }
 
   /** Query monitoring and pool metrics in the Prometheus text format. */
@@ -220,7 +218,7 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
       `${prefix}_pool_connections{state="waiting"} ${p.waiting}`,
       `${prefix}_pool_connections{state="limit"} ${p.limit}`,
     ];
-    return `${this.#stats.toPrometheus(prefix)}${lines.join('\n')}\n`;
+    return `${this.#monitor.stats.toPrometheus(prefix)}${lines.join('\n')}\n`;
   }
 
   poolStats(): PoolStats {
@@ -239,7 +237,7 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
       const e = err as MysqlopsError;
       error = { code: e.code ?? 'E_UNKNOWN', message: e.message };
     }
-    const all = this.#stats.summary(Number.MAX_SAFE_INTEGER);
+    const all = this.#monitor.stats.summary(Number.MAX_SAFE_INTEGER);
     return {
       ok: error === undefined,
       latencyMs: Math.round((performance.now() - started) * 100) / 100,
@@ -249,9 +247,9 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
       queries: {
         calls: all.reduce((n, s) => n + s.calls, 0),
         errors: all.reduce((n, s) => n + s.errors, 0),
-        slow: this.#stats.slowQueries,
-        transactionRetries: this.#stats.transactionRetries,
-        reconnects: this.#stats.reconnects,
+        slow: this.#monitor.stats.slowQueries,
+        transactionRetries: this.#monitor.stats.transactionRetries,
+        reconnects: this.#monitor.stats.reconnects,
       },
       ...(error ? { error } : {}),
     };
@@ -282,16 +280,21 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
   }
 
   /**
-   * Stop taking statements, wait up to `timeoutMs` (default 10 s) for running ones to finish,
-   * then close every connection. Safe to call twice.
+   * Stop taking statements: callers still waiting for a connection fail with E_POOL_CLOSED at once,
+   * running statements get up to `timeoutMs` (default 10 s) to finish, then every connection is
+   * closed. Safe to call more than once, also concurrently: every call resolves when it is done.
    */
-  async close(options: { timeoutMs?: number } = {}): Promise<void> {
-    if (this.#closed) return;
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#closed = true;
+    this.#closing ??= this.#shutDown(options.timeoutMs ?? 10_000);
+    return this.#closing;
+  }
+
+  async #shutDown(timeoutMs: number): Promise<void> {
     const pool = this.#pool;
     if (!pool) return;
-    const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-    while (pool.inUse > 0 && Date.now() < deadline) await delay(10);
+    pool.stopAccepting();
+    await pool.drained(timeoutMs);
     await pool.end();
   }
 
@@ -331,8 +334,8 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     this.#target = target;
     const pool = new ConnectionPool(target.options, this.#poolSettings(), target);
     pool.onReconnect = () => {
-      this.#stats.reconnects++;
-      this.emit('reconnect');
+      this.#monitor.stats.reconnects++;
+      this.#notify('reconnect');
     };
     this.#pool = pool;
     const conn = await pool.acquire();
@@ -413,17 +416,12 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     if (!pool || !this.#flavor || this.#closed) {
       return this.#ready().then(() => this.#run(ctx, sql, params, options, shapeResult));
     }
-    const shape = this.#monitoring ? sqlShape(sql) : '';
-    const started = performance.now();
+    const watch = this.#monitor.watch(sql);
     return new Promise<R>((resolve, reject) => {
-      const fail = (err: unknown, what = sql) => {
-        this.#record(shape, started, false, 0);
-        reject(toQueryError(err, shape || sqlShape(what), this.#flavor));
-      };
       const attempt = (n: number) =>
         pool.acquireWith((acquireError, conn) => {
           if (!conn) {
-            this.#record(shape, started, false, 0);
+            this.#monitor.record(watch, false, 0);
             reject(acquireError);
             return;
           }
@@ -431,16 +429,14 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
             sendStatement(conn, this.#flavor, sql, params, options, (err, result) => {
               if (!err) {
                 pool.release(conn);
-                this.#record(shape, started, true, rowCount(result));
+                this.#monitor.record(watch, true, rowCount(result));
                 resolve(shapeResult(result));
                 return;
               }
-              const fatal = isFatal(err);
-              if (fatal) pool.destroy(conn);
-              else pool.release(conn);
-              // Re-sending is safe only if the server cannot have applied the statement.
-              if ((wasNeverSent(err) || (fatal && isReadOnlyStatement(sql))) && n < 2) attempt(n + 1);
-              else fail(err);
+              this.#giveBack(pool, conn, err).then(() => {
+                if (n < 2 && mayResend(err, options)) attempt(n + 1);
+                else reject(this.#monitor.failed(watch, err, this.#flavor));
+              });
             });
           if (this.#carries(conn, ctx)) {
             send();
@@ -452,11 +448,27 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
               return;
             }
             pool.destroy(conn);
-            fail(err, SET_CONTEXT_SQL);
+            reject(this.#monitor.failed(watch, err, this.#flavor, SET_CONTEXT_SQL));
           });
         });
       attempt(0);
     });
+  }
+
+  /**
+   * Put a connection whose statement failed back, or away: a session that is gone or in an unknown
+   * state is dropped, and after a client-side timeout the statement still running on the server is
+   * killed first, so that when the caller hears "timeout" the server has stopped working on it.
+   */
+  #giveBack(pool: ConnectionPool, conn: PoolConnection, err: unknown): Promise<unknown> {
+    if (isClientTimeout(err)) {
+      const threadId = conn.threadId;
+      pool.destroy(conn);
+      return pool.killQuery(threadId);
+    }
+    if (isFatal(err)) pool.destroy(conn);
+    else pool.release(conn);
+    return Promise.resolve();
   }
 
   async *#stream<T>(
@@ -464,32 +476,34 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     sql: string,
     params?: Params,
   ): AsyncGenerator<T, void, undefined> {
-    const shape = this.#monitoring ? sqlShape(sql) : '';
-    const started = performance.now();
+    const watch = this.#monitor.watch(sql);
     const conn = await this.#acquire(ctx);
     const pool = this.#pool as ConnectionPool;
     let rows = 0;
     let outcome: 'open' | 'done' | 'failed' = 'open';
     try {
-      const stream = conn.query({ sql, values: params as never }).stream({ highWaterMark: 256 });
-      for await (const row of stream) {
+      for await (const row of openStream(conn, sql, params)) {
         rows++;
         yield row as T;
       }
       outcome = 'done';
     } catch (err) {
       outcome = 'failed';
-      this.#record(shape, started, false, rows);
-      pool.destroy(conn);
-      throw toQueryError(err, shape || sqlShape(sql), this.#flavor);
+      // A refused statement never reached the server, so the session is as it was.
+      if (wasRefused(err)) pool.release(conn);
+      else pool.destroy(conn);
+      throw this.#monitor.failed(watch, err, this.#flavor, sql, rows);
     } finally {
       if (outcome === 'done') {
         pool.release(conn);
-        this.#record(shape, started, true, rows);
+        this.#monitor.record(watch, true, rows);
       } else if (outcome === 'open') {
-        // The consumer stopped early: the unread rest of the result makes the session unusable.
+        // The consumer stopped early. Closing the socket alone would leave the server producing the
+        // rest of the result until it noticed; KILL QUERY stops it now.
+        const threadId = conn.threadId;
         pool.destroy(conn);
-        this.#record(shape, started, true, rows);
+        await pool.killQuery(threadId);
+        this.#monitor.record(watch, true, rows);
       }
     }
   }
@@ -528,9 +542,10 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
           });
         }
         const delayMs = backoffDelay(attempt, this.#tx.baseBackoffMs, this.#tx.maxBackoffMs);
-        this.#stats.transactionRetries++;
-        this.emit('retry', { attempt: attempt + 1, errno: serverErrno(err), delayMs });
-        this.#logger?.debug?.(
+        this.#monitor.stats.transactionRetries++;
+        this.#notify('retry', { attempt: attempt + 1, errno: serverErrno(err), delayMs });
+        this.#monitor.log(
+          'debug',
           { attempt: attempt + 1, errno: serverErrno(err), delayMs },
           'transaction retry',
         );
@@ -539,6 +554,11 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     }
   }
 
+  /**
+   * End a failed transaction. A connection that is gone, or left by a statement that timed out (and
+   * was killed by #runPinned), is dropped (the server rolls back when it closes) instead of queueing
+   * a ROLLBACK behind it; `cause` may be one of our errors wrapping the driver's.
+   */
   async #rollback(conn: PoolConnection, pool: ConnectionPool, cause: unknown): Promise<void> {
     if (isFatal(cause)) {
       pool.destroy(conn);
@@ -552,30 +572,35 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     }
   }
 
-  /** A statement on a connection the caller holds (inside a transaction), monitored like any other. */
+  /**
+   * A statement on a connection the caller holds (inside a transaction), monitored like any other.
+   * After a client-side timeout the statement is killed before the caller hears of it.
+   */
   async #runPinned(conn: PoolConnection, sql: string, params?: Params, options?: StatementOptions) {
-    const shape = this.#monitoring ? sqlShape(sql) : '';
-    const started = performance.now();
+    const watch = this.#monitor.watch(sql);
     try {
       const result = await runStatement(conn, this.#flavor, sql, params, options);
-      this.#record(shape, started, true, rowCount(result));
+      this.#monitor.record(watch, true, rowCount(result));
       return result;
     } catch (err) {
-      this.#record(shape, started, false, 0);
-      throw toQueryError(err, shape || sqlShape(sql), this.#flavor);
+      if (isClientTimeout(err)) await this.#pool?.killQuery(conn.threadId);
+      throw this.#monitor.failed(watch, err, this.#flavor);
     }
   }
 
-  #record(shape: string, started: number, ok: boolean, rows: number): void {
-    if (!this.#monitoring) return;
-    const seconds = (performance.now() - started) / 1000;
-    this.#stats.record(shape, seconds, ok, rows);
-    const ms = seconds * 1000;
-    if (ms >= this.#slowQueryMs) {
-      this.#stats.slowQueries++;
-      const event = { shape, durationMs: Math.round(ms * 100) / 100, rows };
-      this.#logger?.warn(event, 'slow query');
-      this.emit('slowQuery', event);
+  /**
+   * Emit an event without letting a listener's exception escape: events are emitted from driver
+   * callbacks, where a throw would leave a statement unanswered or a connection checked out.
+   */
+  #notify<K extends keyof DatabaseManagerEvents>(event: K, ...args: DatabaseManagerEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: DatabaseManagerEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.#monitor.log(
+        'warn',
+        { event, error: err instanceof Error ? err.message : String(err) },
+        `a ${event} listener threw`,
+      );
     }
   }
 }

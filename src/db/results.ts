@@ -11,8 +11,22 @@ export interface ExecuteResult {
   warningStatus: number;
 }
 
+/**
+ * The rows of a result. A `CALL` answers with its result sets followed by a status header
+ * (`[[rows], header]`); callers of `query()` get its first result set, which is what a procedure
+ * that returns one (like `place_order`'s `order_id`) means.
+ */
 export function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : [];
+  if (!Array.isArray(result)) return [];
+  if (result.length >= 2 && Array.isArray(result[0]) && isHeader(result[result.length - 1])) {
+    return result[0] as T[];
+  }
+  if (result.length === 1 && isHeader(result[0])) return [];
+  return result as T[];
+}
+
+function isHeader(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && value.constructor?.name === 'ResultSetHeader';
 }
 
 export function headerOf(result: unknown): ExecuteResult {

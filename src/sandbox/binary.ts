@@ -6,17 +6,21 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MysqlopsError } from '../errors.js';
+import { childEnv } from './child-env.js';
 import type { ServerBinary, ServerFlavor } from './types.js';
 
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/local/mysql/bin'];
 const SERVER_NAMES = ['mariadbd', 'mysqld'];
 const INSTALL_DB_NAMES = ['mariadb-install-db', 'mysql_install_db'];
 
-/** The exact command that installs a server on Debian/Ubuntu, with sudo when we are not root. */
-export function installCommand(): string {
+/** What a sandbox needs installed: the server and client (openssl is asked for on its own). */
+const SERVER_PACKAGES = ['mariadb-server', 'mariadb-client'];
+
+/** The exact command that installs `packages` on Debian/Ubuntu, with sudo when we are not root. */
+export function installCommand(packages: readonly string[] = SERVER_PACKAGES): string {
   const root = process.getuid?.() === 0;
   const sudo = root ? '' : 'sudo ';
-  return `${sudo}apt-get update && ${sudo}apt-get install -y mariadb-server mariadb-client`;
+  return `${sudo}apt-get update && ${sudo}apt-get install -y ${packages.join(' ')}`;
 }
 
 function missing(message: string): MysqlopsError {
@@ -54,6 +58,7 @@ export function probeServer(server: string): { flavor: ServerFlavor; version: st
       encoding: 'utf8',
       timeout: 15_000,
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv(),
     });
     return parseVersionOutput(out);
   } catch {

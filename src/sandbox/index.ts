@@ -18,6 +18,7 @@ import { runDestroy, runKill, runStop } from './stop.js';
 import type { SandboxConnection, SandboxInfo, SandboxOptions, SandboxProgress } from './types.js';
 
 export { findServerBinary } from './binary.js';
+export { MAX_PORT, NAME_PATTERN, NAME_RULE, PORT_RULE, parsePort } from './paths.js';
 export { SandboxStartError } from './start-error.js';
 export type {
   SandboxConnection,

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MysqlopsError } from '../errors.js';
 import type { Secret } from '../secret.js';
+import { childEnv } from './child-env.js';
 import { appendLine, readLastLines } from './fs-util.js';
 import type { SandboxPaths } from './paths.js';
 import { writeInitFile } from './root-password.js';
@@ -49,9 +50,14 @@ export function initCommand(binary: ServerBinary, dataDir: string): { file: stri
 
 function run(file: string, args: string[]): Promise<{ ok: boolean; output: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: INIT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ ok: !err, output: `${stdout}${stderr}${err && !stderr ? String(err.message) : ''}` });
-    });
+    execFile(
+      file,
+      args,
+      { timeout: INIT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, env: childEnv() },
+      (err, stdout, stderr) => {
+        resolve({ ok: !err, output: `${stdout}${stderr}${err && !stderr ? String(err.message) : ''}` });
+      },
+    );
   });
 }
 

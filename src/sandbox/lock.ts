@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { MysqlopsError } from '../errors.js';
-import { sleep } from './fs-util.js';
+import { sandboxFileError, sleep } from './fs-util.js';
 import { isAlive } from './process.js';
 
 function tryAcquire(file: string): boolean {
@@ -13,7 +13,8 @@ function tryAcquire(file: string): boolean {
     fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw sandboxFileError(err, 'create the lock file', file);
   }
   let text: string;
   let ageMs: number;

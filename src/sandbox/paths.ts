@@ -8,7 +8,18 @@ import * as path from 'node:path';
 import { UsageError } from '../errors.js';
 
 export const DEFAULT_NAME = 'default';
+/**
+ * What a sandbox name may be, wherever it comes from (option, MYSQLOPS_SANDBOX, config file): it
+ * becomes a directory name and part of the socket path, so no '/', no leading '.' or '-', and short.
+ */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+/** NAME_PATTERN in words, for messages. */
+export const NAME_RULE = '1-32 letters, digits, "_" or "-", starting with a letter or digit';
+
+/** The highest TCP port number. */
+export const MAX_PORT = 65_535;
+/** What a port must be, in words, for messages. */
+export const PORT_RULE = `an integer from 1 to ${MAX_PORT}`;
 
 /** sun_path holds 108 bytes on Linux including the terminating NUL. */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -41,10 +52,7 @@ export interface SandboxPaths {
 export function resolvePaths(opts: { name?: string | undefined; home?: string | undefined }): SandboxPaths {
   const name = opts.name ?? DEFAULT_NAME;
   if (!NAME_PATTERN.test(name)) {
-    throw new UsageError(
-      `invalid sandbox name ${JSON.stringify(name)}`,
-      'use 1-32 characters: letters, digits, "_" and "-", starting with a letter or digit',
-    );
+    throw new UsageError(`invalid sandbox name ${JSON.stringify(name)}`, `use ${NAME_RULE}`);
   }
   const home = path.resolve(opts.home ?? '.mysqlops');
   const dir = path.join(home, 'sandbox', name);
@@ -95,13 +103,22 @@ export function socketPathFor(dir: string, tmpDir: string = os.tmpdir()): string
   return Buffer.byteLength(fallback) <= MAX_SOCKET_PATH_BYTES ? fallback : path.join('/tmp', file);
 }
 
-/** Check a port option: an integer 1-65535, else UsageError. */
-export function validatePort(port: number | undefined): void {
-  if (port === undefined) return;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+/**
+ * A TCP port given by a user, as a number or as a flag's text: the port, else UsageError. The one
+ * check behind `--port` and `startSandbox({ port })`.
+ */
+export function parsePort(value: string | number): number {
+  const n = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PORT) {
     throw new UsageError(
-      `invalid port ${String(port)}`,
-      'pass an integer between 1 and 65535, or omit it to pick a free port',
+      `invalid port ${typeof value === 'number' ? String(value) : JSON.stringify(value)}: expected ${PORT_RULE}`,
+      'pass a port number, or omit it to pick a free port',
     );
   }
+  return n;
+}
+
+/** Check an optional port option (see parsePort). */
+export function validatePort(port: number | undefined): void {
+  if (port !== undefined) parsePort(port);
 }

@@ -5,35 +5,52 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { MysqlopsError } from '../errors.js';
 import { sleep } from './fs-util.js';
 
-/** True when nothing listens on 127.0.0.1:port (we could bind it ourselves). */
-export function isPortFree(port: number): Promise<boolean> {
+/**
+ * Whether we could bind 127.0.0.1:port now: `free`, `in-use` (something listens there), or
+ * `forbidden` (this user may not bind it: ports below 1024 need root).
+ */
+export type PortState = 'free' | 'in-use' | 'forbidden';
+
+export function probePort(port: number): Promise<PortState> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.once('error', () => resolve(false));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      resolve(err.code === 'EACCES' || err.code === 'EPERM' ? 'forbidden' : 'in-use'),
+    );
     server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
-      server.close(() => resolve(true));
+      server.close(() => resolve('free'));
     });
   });
 }
 
-/** Poll until the port is free; false when it is still taken at the deadline. */
-export async function waitForPortFree(port: number, timeoutMs: number): Promise<boolean> {
+/** Poll until the port is free; the last state seen (`forbidden` returns at once: waiting cannot help). */
+export async function waitForPortFree(port: number, timeoutMs: number): Promise<PortState> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await isPortFree(port))) {
-    if (Date.now() >= deadline) return false;
+  for (;;) {
+    const state = await probePort(port);
+    if (state !== 'in-use' || Date.now() >= deadline) return state;
     await sleep(50);
   }
-  return true;
 }
 
 function ephemeralPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new MysqlopsError({
+          code: 'E_SANDBOX',
+          message: `cannot open a TCP port on 127.0.0.1 to find a free one: ${err.code ?? err.message}`,
+          hint: 'check that the loopback interface is up (ip addr show lo), or pass a port with --port',
+          cause: err,
+        }),
+      ),
+    );
     server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
@@ -70,5 +87,9 @@ export async function pickFreePort(avoid: Set<number>): Promise<number> {
     const port = await ephemeralPort();
     if (port > 0 && !avoid.has(port)) return port;
   }
-  throw new Error('no free TCP port found on 127.0.0.1 after 20 attempts');
+  throw new MysqlopsError({
+    code: 'E_SANDBOX',
+    message: 'no free TCP port found on 127.0.0.1 after 20 attempts',
+    hint: 'pass a free port with --port (the ephemeral range may be exhausted: see ss -s)',
+  });
 }

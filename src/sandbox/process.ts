@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import { childEnv } from './child-env.js';
 import { sleep } from './fs-util.js';
 
 /** The pid in a pid file, or undefined when missing or unreadable. */
@@ -88,7 +89,7 @@ export function spawnServer(binary: string, args: string[], errorLog: string): P
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd] });
+      child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd], env: childEnv() });
     } catch (err) {
       fs.closeSync(fd);
       reject(err);

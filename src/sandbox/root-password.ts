@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Secret } from '../secret.js';
-import { writeFileAtomic } from './fs-util.js';
+import { sandboxFileError, writeFileAtomic } from './fs-util.js';
 import type { SandboxPaths } from './paths.js';
 import type { ServerFlavor } from './types.js';
 
@@ -70,13 +70,13 @@ export function renderInitSql(flavor: ServerFlavor, password: Secret): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Read the password file; undefined when it does not exist. */
+/** Read the password file; undefined when it does not exist, E_SANDBOX when it cannot be read. */
 export function readPassword(file: string): Secret | undefined {
   try {
     return new Secret(fs.readFileSync(file, 'utf8').trim());
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw sandboxFileError(err, 'read the root password file', file);
   }
 }
 

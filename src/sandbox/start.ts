@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { MysqlopsError, UsageError } from '../errors.js';
 import type { Secret } from '../secret.js';
 import { findServerBinary, serverAt } from './binary.js';
-import { appendLine, writeFileAtomic } from './fs-util.js';
+import { appendLine, sandboxFileError, writeFileAtomic } from './fs-util.js';
 import { initDataDir, userArgs } from './init.js';
 import { withLock } from './lock.js';
 import { cnfPort, renderMyCnf } from './my-cnf.js';
@@ -69,22 +69,39 @@ export async function startLocked(req: StartRequest): Promise<SandboxInfo> {
     state.pid = spawned.pid;
     writeState(paths, state);
     progress({ step: 'wait', message: `waiting for the server to accept connections on ${state.socket}` });
-    const ready = await waitUntilReady({
-      socket: state.socket,
-      password,
-      timeoutMs: req.timeoutMs,
-      exited: () => exitDescription(spawned, paths),
-    });
-    if (!ready.ok) throw notReady(paths, ready.reason, ready.detail, req.timeoutMs);
+    await untilReady(req, state, password, () => exitDescription(spawned, paths));
     return finish(req, state, spawned.pid);
   } catch (err) {
-    const failure =
-      err instanceof MysqlopsError
-        ? err
-        : new SandboxStartError(paths, err instanceof Error ? err.message : String(err), undefined, err);
-    writeState(paths, { ...state, lastStartError: failure.message.split('\n')[0] ?? failure.code });
-    throw failure;
+    throw recordFailure(paths, state, err);
   }
+}
+
+/** Wait until root can log in; SandboxStartError saying why not (exited, refused, too slow). */
+async function untilReady(
+  req: StartRequest,
+  state: SandboxStateFile,
+  password: Secret,
+  exited: () => string | undefined,
+): Promise<void> {
+  const ready = await waitUntilReady({ socket: state.socket, password, timeoutMs: req.timeoutMs, exited });
+  if (!ready.ok) throw notReady(req.paths, ready.reason, ready.detail, req.timeoutMs);
+}
+
+/**
+ * Note a failed start in sandbox.json (so status says 'crashed' and why) and return the error to
+ * throw: ours as it is, anything else as a SandboxStartError.
+ */
+function recordFailure(paths: SandboxPaths, state: SandboxStateFile, err: unknown): MysqlopsError {
+  const failure =
+    err instanceof MysqlopsError
+      ? err
+      : new SandboxStartError(paths, err instanceof Error ? err.message : String(err), undefined, err);
+  try {
+    writeState(paths, { ...state, lastStartError: failure.message.split('\n')[0] ?? failure.code });
+  } catch {
+    // The directory is unwritable: the original failure says more than this one would.
+  }
+  return failure;
 }
 
 /** Everything that must exist before the server can start; each step is skipped when already done. */
@@ -127,7 +144,15 @@ async function prepare(
 /** Fail before a slow init, with a clear message, rather than let the server die on bind(). */
 async function checkPort(paths: SandboxPaths, port: number): Promise<void> {
   // A short grace period: a server of ours killed a moment ago may still hold it in the kernel.
-  if (await waitForPortFree(port, PORT_GRACE_MS)) return;
+  const seen = await waitForPortFree(port, PORT_GRACE_MS);
+  if (seen === 'free') return;
+  if (seen === 'forbidden') {
+    throw new SandboxStartError(
+      paths,
+      `binding port ${port} on 127.0.0.1 needs root (ports below 1024 are privileged); this user may not`,
+      `use a port from 1024 up: mysqlops sandbox start --name ${paths.name} --port <port> (or omit --port to pick a free one)`,
+    );
+  }
   stamp(paths, `port ${port} on 127.0.0.1 is in use by another program; server not started`);
   throw new SandboxStartError(
     paths,
@@ -216,16 +241,12 @@ async function attach(req: StartRequest, state: SandboxStateFile, pid: number): 
     );
   }
   const password = ensurePassword(paths);
-  const ready = await waitUntilReady({
-    socket: state.socket,
-    password,
-    timeoutMs: req.timeoutMs,
-    exited: () => (isAlive(pid, paths.cnf) ? undefined : 'the server process exited'),
-  });
-  if (!ready.ok) {
-    const failure = notReady(paths, ready.reason, ready.detail, req.timeoutMs);
-    writeState(paths, { ...state, lastStartError: failure.message.split('\n')[0] ?? failure.code });
-    throw failure;
+  try {
+    await untilReady(req, state, password, () =>
+      isAlive(pid, paths.cnf) ? undefined : 'the server process exited',
+    );
+  } catch (err) {
+    throw recordFailure(paths, state, err);
   }
   if (state.pid !== pid || fs.existsSync(paths.initFile) || state.lastStartError !== undefined) {
     return finish(req, state, pid);
@@ -236,17 +257,36 @@ async function attach(req: StartRequest, state: SandboxStateFile, pid: number): 
 
 /** Validate and run a start under the sandbox lock. */
 export async function runStart(req: StartRequest): Promise<SandboxInfo> {
+  refuseKernelFileSystem(req.paths.dir);
   try {
     fs.mkdirSync(req.paths.dir, { recursive: true, mode: 0o700 });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw sandboxFileError(err, 'create the sandbox directory', req.paths.dir);
+  }
+  return withLock(req.paths.lockFile, req.timeoutMs, () => startLocked(req));
+}
+
+/** Virtual file systems of the kernel: nothing can be stored there, and mkdir under /proc never returns. */
+const KERNEL_FILE_SYSTEMS = ['/proc', '/sys'];
+
+/** Refuse a sandbox directory on /proc or /sys (also through a symlink) before touching it. */
+function refuseKernelFileSystem(dir: string): void {
+  let existing = dir;
+  while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  let real = existing;
+  try {
+    real = fs.realpathSync(existing);
+  } catch {
+    // Unreadable: judge by the name alone.
+  }
+  for (const where of [dir, real]) {
+    const kernel = KERNEL_FILE_SYSTEMS.find((k) => where === k || where.startsWith(`${k}/`));
+    if (kernel === undefined) continue;
     throw new MysqlopsError({
       code: 'E_SANDBOX',
-      message: `cannot create the sandbox directory ${req.paths.dir} (${code})`,
-      hint: 'set MYSQLOPS_HOME to a directory this user can write',
-      cause: err,
+      message: `cannot create the sandbox directory ${dir}: ${kernel} is a virtual file system of the kernel`,
+      hint: 'set MYSQLOPS_HOME to a directory on disk that this user can write',
       exitCode: 2,
     });
   }
-  return withLock(req.paths.lockFile, req.timeoutMs, () => startLocked(req));
 }

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { MysqlopsError } from '../errors.js';
-import { writeFileAtomic } from './fs-util.js';
+import { sandboxFileError, writeFileAtomic } from './fs-util.js';
 import type { SandboxPaths } from './paths.js';
 import type { ServerFlavor } from './types.js';
 
@@ -31,7 +31,7 @@ export function readState(paths: SandboxPaths): SandboxStateFile | undefined {
     text = fs.readFileSync(paths.stateFile, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new MysqlopsError({ code: 'E_SANDBOX', message: `cannot read ${paths.stateFile}`, cause: err });
+    throw sandboxFileError(err, 'read', paths.stateFile);
   }
   try {
     const parsed = JSON.parse(text) as Partial<SandboxStateFile>;

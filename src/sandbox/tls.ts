@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { MysqlopsError } from '../errors.js';
 import { installCommand } from './binary.js';
+import { childEnv } from './child-env.js';
 import type { SandboxPaths } from './paths.js';
 
 const execFileAsync = promisify(execFile);
@@ -40,14 +41,14 @@ authorityKeyIdentifier = keyid
 
 async function openssl(args: string[], cwd: string): Promise<void> {
   try {
-    await execFileAsync('openssl', args, { cwd, timeout: 60_000 });
+    await execFileAsync('openssl', args, { cwd, timeout: 60_000, env: childEnv() });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === 'ENOENT') {
       throw new MysqlopsError({
         code: 'E_SERVER_MISSING',
         message: 'openssl is not installed; it is needed to make the sandbox TLS certificates',
-        hint: installCommand().replace('mariadb-server mariadb-client', 'openssl'),
+        hint: installCommand(['openssl']),
         exitCode: 2,
       });
     }

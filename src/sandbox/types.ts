@@ -23,7 +23,7 @@ export interface SandboxProgress {
 }
 
 export interface SandboxOptions {
-  /** Sandbox name; default 'default'. Must match /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/ (it becomes a directory name). */
+  /** Sandbox name; default 'default'. Must match NAME_PATTERN: 1-32 of [A-Za-z0-9_-], not starting with '_' or '-' (it becomes a directory name). */
   name?: string;
   /** Root directory; default `path.resolve('.mysqlops')`. The sandbox lives in `HOME/sandbox/NAME`. */
   home?: string;

@@ -18,8 +18,11 @@ interface Run {
   stderr: string;
 }
 
-/** Run the CLI from source with a clean environment (no DB_* from the developer's shell). */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+/**
+ * Run the CLI from source with a clean environment (no DB_* from the developer's shell). Killed
+ * after `timeoutMs` (then `code` is null).
+ */
+function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 50_000): Promise<Run> {
   const base = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !/^(DB_|MYSQLOPS_|NODE_ENV$)/.test(k)),
   ) as Record<string, string>;
@@ -35,7 +38,13 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   child.stderr.on('data', (d) => {
     stderr += d;
   });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
 }
 
 function sandboxEnv(): Record<string, string> {
@@ -178,5 +187,75 @@ describe('mysqlops CLI', () => {
     const r = await cli(['sandbox', 'start', '--port', '70000'], sandboxEnv());
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('expected an integer from 1 to 65535');
+  });
+
+  it('sandbox commands read only the sandbox settings: a bad DB_PORT or pool size does not break them', async () => {
+    const r = await cli(['sandbox', 'status', '--json'], {
+      ...sandboxEnv(),
+      DB_HOST: '127.0.0.1',
+      DB_PORT: 'abc',
+      DB_POOL_SIZE: 'many',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ state: 'running', name: inject('sandbox').name });
+  });
+
+  it('sandbox commands take the sandbox section of the config file and ignore its other problems', async () => {
+    const { home, name } = inject('sandbox');
+    const dir = mkdtempSync(path.join(tmpdir(), 'mysqlops-cli-'));
+    const file = path.join(dir, 'mysqlops.config.yaml');
+    writeFileSync(
+      file,
+      `connection:\n  port: not-a-port\n  passwordFile: /nonexistent/pw\npool: { size: 0 }\nenvironments:\n  development:\n    sandbox: { home: ${JSON.stringify(home)}, name: ${name} }\n`,
+    );
+    const r = await cli(['sandbox', 'status', '--json', '--config', file]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ state: 'running', name });
+    // The same file is still refused where the whole configuration is needed.
+    const status = await cli(['status', '--config', file]);
+    expect(status.code).toBe(2);
+  });
+
+  it('a bad sandbox name is still a config error naming where it came from (exit 2)', async () => {
+    const r = await cli(['sandbox', 'status'], { MYSQLOPS_SANDBOX: 'no.dots' });
+    expect(r.code).toBe(2);
+    expectOneCleanErrorLine(r);
+    expect(r.stderr).toContain('MYSQLOPS_SANDBOX');
+  });
+
+  it('with --json a usage error from the parser is a JSON error document too (exit 2)', async () => {
+    for (const args of [
+      ['--json', 'status', '--bogus'],
+      ['status', '--bogus', '--json'],
+      ['--json', 'sandbox', 'start', '--port'],
+    ]) {
+      const r = await cli(args, sandboxEnv());
+      expect(r.code).toBe(2);
+      const doc = JSON.parse(r.stdout);
+      expect(doc).toMatchObject({ ok: false, error: { code: 'E_USAGE' } });
+      expect(doc.error.message).not.toMatch(/^error:/);
+      expect(doc.error.hint).toContain('--help');
+      expect(r.stderr).toMatch(/unknown option '--bogus'|argument missing/);
+    }
+    const port = await cli(['--json', 'sandbox', 'start', '--port', '70000'], sandboxEnv());
+    expect(port.code).toBe(2);
+    expect(JSON.parse(port.stdout)).toMatchObject({ ok: false, error: { code: 'E_USAGE' } });
+  });
+
+  it('an unknown command with --json is a JSON error document, and --help stays plain', async () => {
+    const r = await cli(['--json', 'frobnicate']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'E_USAGE' } });
+    const help = await cli(['--json', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: mysqlops');
+  });
+
+  it('a MYSQLOPS_HOME under /proc is refused at once instead of hanging', async () => {
+    const r = await cli(['sandbox', 'start'], { MYSQLOPS_HOME: '/proc/mysqlops-cli-test' }, 20_000);
+    expect(r.code).toBe(2);
+    expectOneCleanErrorLine(r);
+    expect(r.stderr).toContain('/proc/mysqlops-cli-test/sandbox/default');
   });
 });

@@ -111,7 +111,7 @@ describe('every failure is a ConfigError naming where the value came from', () =
       'mysqlops.config.yaml: connection.ssl.mode: expected disabled, required, verify-ca or verify-identity, got "on"',
       'mysqlops.config.yaml: pool.size: expected an integer from 1 to 1000, got 5000',
       'mysqlops.config.yaml: monitoring.enabled: expected true or false, got "yes"',
-      'mysqlops.config.yaml: sandbox.name: expected letters, digits, "_", "-" or "." (not starting with "." or "-")',
+      'mysqlops.config.yaml: sandbox.name: expected 1-32 letters, digits, "_" or "-", starting with a letter or digit',
     ]);
   });
 

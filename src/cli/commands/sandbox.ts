@@ -2,10 +2,12 @@
  * `mysqlops sandbox start|stop|status|destroy`: the private local server under
  * MYSQLOPS_HOME/sandbox/NAME (default ./.mysqlops/sandbox/default).
  */
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+import { loadSandboxSettings } from '../../config/index.js';
 import { UsageError } from '../../errors.js';
 import {
   destroySandbox,
+  parsePort,
   type SandboxInfo,
   type SandboxOptions,
   sandboxStatus,
@@ -41,7 +43,7 @@ generated root password in root.password (mode 0600). Commands that find no DB_H
     .option(
       '--port <port>',
       'TCP port on 127.0.0.1 (default: the one used before, else a free one)',
-      parsePort,
+      (value: string) => parsePort(value),
     )
     .action(async (flags: SandboxFlags) => {
       const ctx = context();
@@ -90,21 +92,17 @@ generated root password in root.password (mode 0600). Commands that find no DB_H
     });
 }
 
+/**
+ * The sandbox to act on. Only the sandbox settings are read (not the whole configuration), so a
+ * wrong DB_PORT or pool size cannot stop anyone from starting or inspecting the local server.
+ */
 function options(ctx: CliContext, flags: SandboxFlags): SandboxOptions & { name: string } {
-  const config = ctx.config;
+  const settings = loadSandboxSettings({ env: ctx.globals.env, configFile: ctx.globals.config });
   return {
-    name: flags.name ?? config.sandbox.name,
-    home: config.sandbox.home,
+    name: flags.name ?? settings.name,
+    home: settings.home,
     ...(flags.port !== undefined ? { port: flags.port } : {}),
   };
-}
-
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 65535) {
-    throw new InvalidArgumentError('expected an integer from 1 to 65535');
-  }
-  return n;
 }
 
 function render(info: SandboxInfo): string {
