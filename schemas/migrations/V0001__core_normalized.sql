@@ -35,7 +35,11 @@ CREATE TABLE addresses (
   address_id     BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
   customer_id    BIGINT UNSIGNED NOT NULL,
   address_type   VARCHAR(8)      NOT NULL,
-  is_default     TINYINT(1)      NOT NULL DEFAULT 0,
+  -- 1 for the customer's default address of this type, NULL otherwise: NULLs never collide in
+  -- the unique key below, so it allows any number of other addresses but one default billing and
+  -- one default shipping address. (Not a generated column: MariaDB 10.11's CHECKSUM TABLE is not
+  -- stable on tables with generated columns, and backups verify with it.)
+  is_default     TINYINT(1)      NULL,
   recipient_name VARCHAR(200)    NOT NULL,
   line1          VARCHAR(255)    NOT NULL,
   line2          VARCHAR(255)    NULL,
@@ -45,14 +49,11 @@ CREATE TABLE addresses (
   country_code   CHAR(2)         NOT NULL,
   created_at     DATETIME        NOT NULL DEFAULT CURRENT_TIMESTAMP,
   updated_at     DATETIME        NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
-  -- 1 for the default address of its kind, NULL otherwise: the unique key below then allows
-  -- any number of non-default addresses but only one default billing and one default shipping.
-  default_marker TINYINT AS (IF(is_default = 1, 1, NULL)) STORED,
   PRIMARY KEY (address_id),
-  UNIQUE KEY uq_addresses_one_default (customer_id, address_type, default_marker),
+  UNIQUE KEY uq_addresses_one_default (customer_id, address_type, is_default),
   CONSTRAINT fk_addresses_customer FOREIGN KEY (customer_id) REFERENCES customers (customer_id),
   CONSTRAINT ck_addresses_type CHECK (address_type IN ('billing', 'shipping')),
-  CONSTRAINT ck_addresses_is_default CHECK (is_default IN (0, 1)),
+  CONSTRAINT ck_addresses_is_default CHECK (is_default = 1),
   CONSTRAINT ck_addresses_country CHECK (country_code REGEXP '^[A-Z]{2}$')
 ) ENGINE = InnoDB;
 

@@ -161,7 +161,7 @@ function addressLine(
   created: string,
 ): string {
   return (
-    `${addressId}\t${customerId}\t${type}\t${isDefault ? 1 : 0}\t${tsvText(recipient)}\t${tsvText(place.line1)}\t` +
+    `${addressId}\t${customerId}\t${type}\t${isDefault ? 1 : '\\N'}\t${tsvText(recipient)}\t${tsvText(place.line1)}\t` +
     `${tsvText(place.line2)}\t${tsvText(place.city.name)}\t${tsvText(place.city.region)}\t${place.postal}\t` +
     `${country.code}\t${created}\t${created}\n`
   );

@@ -1,56 +1,16 @@
 /**
  * The CLI as a user meets it: a real process, real exit codes, real output streams.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
+import { type CliRun, runCli, sandboxEnv } from '../support/cli.js';
 import { sandboxEndpoint } from '../support/db.js';
 import { freePort } from '../support/net.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Run the CLI from source with a clean environment (no DB_* from the developer's shell). Killed
- * after `timeoutMs` (then `code` is null).
- */
-function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 50_000): Promise<Run> {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(DB_|MYSQLOPS_|NODE_ENV$)/.test(k)),
-  ) as Record<string, string>;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/bin.ts'), ...args], {
-    cwd: root,
-    env: { ...base, ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-}
-
-function sandboxEnv(): Record<string, string> {
-  const { home, name } = inject('sandbox');
-  return { MYSQLOPS_HOME: home, MYSQLOPS_SANDBOX: name };
-}
+const cli = runCli;
+type Run = CliRun;
 
 function expectOneCleanErrorLine(r: Run) {
   const lines = r.stderr.trim().split('\n');

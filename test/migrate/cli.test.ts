@@ -2,39 +2,12 @@
  * `mysqlops migrate` as a user meets it: a real process against the test sandbox, real exit codes,
  * one JSON document on stdout with --json.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCliOnSandbox } from '../support/cli.js';
 import { type FreshDatabase, fixtureDir, freshDatabase } from './helpers.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(DB_|MYSQLOPS_|NODE_ENV$)/.test(k)),
-  ) as Record<string, string>;
-  const { home, name } = inject('sandbox');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/bin.ts'), ...args], {
-    cwd: root,
-    env: { ...base, MYSQLOPS_HOME: home, MYSQLOPS_SANDBOX: name, ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = runCliOnSandbox;
 
 let fresh: FreshDatabase | undefined;
 afterEach(async () => {

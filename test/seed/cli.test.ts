@@ -2,44 +2,17 @@
  * `mysqlops seed` as a user meets it (a real process, real exit codes), and the progress bar it
  * draws.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { buildProgram, main } from '../../src/cli/main.js';
 import { ProgressBar } from '../../src/cli/progress.js';
 import { SEED_TABLES } from '../../src/seed/index.js';
+import { type CliRun, runCliOnSandbox } from '../support/cli.js';
 import type { TestDatabase } from '../support/db.js';
 import { createMigratedDatabase } from '../support/schema.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The CLI from source, against the test sandbox, without DB_* settings from the developer's shell. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const { home, name } = inject('sandbox');
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(DB_|MYSQLOPS_|NODE_ENV$)/.test(k)),
-  ) as Record<string, string>;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/bin.ts'), ...args], {
-    cwd: root,
-    env: { ...base, MYSQLOPS_HOME: home, MYSQLOPS_SANDBOX: name, ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = runCliOnSandbox;
+type Run = CliRun;
 
 describe('mysqlops seed', () => {
   let t: TestDatabase;

@@ -1,19 +1,42 @@
 /**
- * `mysqlops up`: the main job. For now: make sure a server runs (the sandbox when no server is
- * configured), verify the connection, print the status. Later steps (migrate, seed, ETL, serve)
- * hang off this command as they are built.
+ * `mysqlops up`: the main job. Make sure a server runs (the sandbox when no server is configured),
+ * bring the schema up to date, fill an empty database with the default sample data, and print
+ * the status. Every step is idempotent, so running `up` again changes nothing. Later steps (ETL,
+ * serve) hang off this command as they are built.
  */
 import type { Command } from 'commander';
+import { quoteId } from '../../db/index.js';
+import { type MigrateResult, migrate } from '../../migrate/index.js';
 import { startSandbox } from '../../sandbox/index.js';
+import { SEED_TABLES, type SeedTable, seed } from '../../seed/index.js';
 import { withDatabase } from '../connect.js';
 import type { CliContext } from '../context.js';
-import { collectStatus, renderStatus } from './status.js';
+import { progressBar } from '../progress.js';
+import { renderSeed, type SeedReport, toReport } from './seed.js';
+import { collectStatus, renderStatus, type StatusReport } from './status.js';
+
+export interface UpReport {
+  ok: true;
+  status: StatusReport;
+  migrations: Pick<MigrateResult, 'database' | 'created' | 'applied'>;
+  /** The sample data loaded, or null when the database already held data. */
+  seed: SeedReport | null;
+}
 
 export function registerUp(program: Command, context: () => CliContext): void {
   program
     .command('up')
     .description(
-      'main job: start the sandbox when no server is configured, verify the connection, print the status',
+      'main job: start the sandbox when no server is configured, migrate, seed an empty database, print the status',
+    )
+    .addHelpText(
+      'after',
+      `
+Steps, each skipped when there is nothing to do (so running up again is a no-op):
+  1. no DB_HOST/DB_SOCKET: start the local sandbox server (mysqlops sandbox start)
+  2. create DB_NAME if missing and apply pending migrations (mysqlops migrate up)
+  3. when the shop tables are all empty: load the default sample data (mysqlops seed)
+  4. print the server status`,
     )
     .action(async () => {
       const ctx = context();
@@ -26,7 +49,70 @@ export function registerUp(program: Command, context: () => CliContext): void {
           onProgress: (e) => ctx.out.progress(e.message),
         });
       }
-      const report = await withDatabase(config, { withDatabase: false }, (db) => collectStatus(db, config));
-      ctx.out.result(report, () => `${renderStatus(report)}\n\nmysqlops is up.`);
+
+      const migrated = await migrate(config, {
+        onProgress: (e) => {
+          if (e.step !== 'statement') ctx.out.progress(e.message);
+        },
+      });
+      if (migrated.applied.length === 0) ctx.out.progress(`schema of ${migrated.database} is up to date`);
+
+      const filled = await withDatabase(config, {}, (db) => tablesWithRows(db));
+      let seeded: SeedReport | null = null;
+      if (filled.length === 0) {
+        const bar = progressBar(ctx.out, 'seeding sample data');
+        const totals = new Map<SeedTable, { rows: number; total: number }>();
+        const result = await seed(config, {
+          onProgress: (e) => {
+            if (e.table === null) return;
+            totals.set(e.table, { rows: e.rows, total: e.totalRows });
+            let rows = 0;
+            let total = 0;
+            for (const v of totals.values()) {
+              rows += v.rows;
+              total += v.total;
+            }
+            bar.update(rows, Math.max(rows, total), e.phase === 'load' ? e.table : '');
+          },
+        });
+        bar.finish();
+        seeded = toReport(result);
+      } else {
+        ctx.out.progress(`not seeding: ${filled.join(', ')} already hold data`);
+      }
+
+      const status = await withDatabase(config, { withDatabase: false }, (db) => collectStatus(db, config));
+      const report: UpReport = {
+        ok: true,
+        status,
+        migrations: { database: migrated.database, created: migrated.created, applied: migrated.applied },
+        seed: seeded,
+      };
+      ctx.out.result(report, () => renderUp(report));
     });
+}
+
+/** The shop tables that hold at least one row (cheap: one indexed probe per table). */
+async function tablesWithRows(db: { query: (sql: string) => Promise<unknown[]> }): Promise<SeedTable[]> {
+  const filled: SeedTable[] = [];
+  for (const table of SEED_TABLES) {
+    if ((await db.query(`SELECT 1 FROM ${quoteId(table)} LIMIT 1`)).length > 0) filled.push(table);
+  }
+  return filled;
+}
+
+function renderUp(r: UpReport): string {
+  const parts = [renderStatus(r.status), ''];
+  const m = r.migrations;
+  parts.push(
+    m.applied.length === 0
+      ? `schema: ${m.database} up to date`
+      : `schema: applied ${m.applied.length} migration(s) to ${m.database}${m.created ? ' (database created)' : ''}: ${m.applied
+          .map((a) => a.script)
+          .join(', ')}`,
+  );
+  if (r.seed) parts.push('', renderSeed(r.seed));
+  else parts.push('sample data: skipped (the database already holds data)');
+  parts.push('', 'mysqlops is up.');
+  return parts.join('\n');
 }

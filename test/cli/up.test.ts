@@ -1,0 +1,66 @@
+/**
+ * `mysqlops up`, the main job, on the test sandbox: an empty database is created, migrated and
+ * seeded; running it again changes nothing; a database that holds data is never seeded over.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { DatabaseManager, quoteId } from '../../src/db/index.js';
+import { runCliOnSandbox } from '../support/cli.js';
+import { sandboxConfig } from '../support/db.js';
+
+const name = `t_up_${process.pid}`;
+const admin = new DatabaseManager(sandboxConfig());
+
+afterAll(async () => {
+  await admin.execute(`DROP DATABASE IF EXISTS ${quoteId(name)}`);
+  await admin.close();
+});
+
+async function count(table: string): Promise<number> {
+  const [row] = await admin.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${quoteId(`${name}.${table}`)}`);
+  return Number(row?.n);
+}
+
+describe('mysqlops up', () => {
+  it('creates, migrates and seeds an empty database, then is a no-op', async () => {
+    const first = await runCliOnSandbox(['up', '--json'], { DB_NAME: name });
+    expect(first.stderr).not.toMatch(/error/);
+    expect(first.code).toBe(0);
+    const report = JSON.parse(first.stdout);
+    expect(report.ok).toBe(true);
+    expect(report.migrations.created).toBe(true);
+    expect(report.migrations.applied.map((a: { script: string }) => a.script)).toEqual([
+      'V0001__core_normalized.sql',
+      'V0002__reporting_schema.sql',
+      'R__analytics_views.sql',
+      'R__database_health_dashboard.mariadb.sql',
+      'R__order_procedures.sql',
+    ]);
+    expect(report.seed.customers).toBe(1000);
+    expect(await count('customers')).toBe(1000);
+    expect(await count('orders')).toBe(3000);
+    const [{ Checksum: before } = { Checksum: 0 }] = await admin.query<{ Checksum: number }>(
+      `CHECKSUM TABLE ${quoteId(`${name}.orders`)}`,
+    );
+    const history = await count('mysqlops_schema_history');
+
+    const second = await runCliOnSandbox(['up', '--json'], { DB_NAME: name });
+    expect(second.code).toBe(0);
+    const again = JSON.parse(second.stdout);
+    expect(again.migrations).toEqual({ database: name, created: false, applied: [] });
+    expect(again.seed).toBeNull();
+    expect(await count('mysqlops_schema_history')).toBe(history);
+    expect(await count('customers')).toBe(1000);
+    const [{ Checksum: after } = { Checksum: 1 }] = await admin.query<{ Checksum: number }>(
+      `CHECKSUM TABLE ${quoteId(`${name}.orders`)}`,
+    );
+    expect(after).toBe(before);
+  });
+
+  it('says in words what it skipped', async () => {
+    const r = await runCliOnSandbox(['up'], { DB_NAME: name });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`schema: ${name} up to date`);
+    expect(r.stdout).toContain('sample data: skipped');
+    expect(r.stderr).toContain('not seeding: categories, products, customers');
+  });
+});
