@@ -61,14 +61,9 @@ export function loadConfigFile(
   cwd: string,
   issues: ConfigIssue[],
 ): ConfigFileLayers | undefined {
-  const read = readText(choice.file);
-  if (!read.ok) {
-    issues.push({ path: choice.source, message: read.problem });
-    return undefined;
-  }
-  const name = displayName(choice.file, cwd);
-  const raw = parseText(read.value, choice.file, name, issues);
-  if (raw === undefined) return undefined;
+  const parsed = readParsed(choice, cwd, issues);
+  if (parsed === undefined) return undefined;
+  const { name, raw } = parsed;
 
   const { data, error } = parseKeepingValid(configFileSchema, raw ?? {});
   if (error) issues.push(...issuesFromZod(error, name));
@@ -212,14 +207,9 @@ export function loadSandboxSections(
   env: EnvironmentName,
   issues: ConfigIssue[],
 ): SandboxSections | undefined {
-  const read = readText(choice.file);
-  if (!read.ok) {
-    issues.push({ path: choice.source, message: read.problem });
-    return undefined;
-  }
-  const name = displayName(choice.file, cwd);
-  const raw = parseText(read.value, choice.file, name, issues);
-  if (raw === undefined) return undefined;
+  const file = readParsed(choice, cwd, issues);
+  if (file === undefined) return undefined;
+  const { name, raw } = file;
   const parsed = sandboxOnly.safeParse(raw ?? {});
   if (!parsed.success) {
     issues.push(...issuesFromZod(parsed.error, name));
@@ -230,4 +220,20 @@ export function loadSandboxSections(
     s && { ...s, ...(s.home === undefined ? {} : { home: path.resolve(dir, s.home) }) };
   const envSection = parsed.data.environments?.[env] as { sandbox?: Partial<SandboxConfig> } | undefined;
   return { top: resolve(parsed.data.sandbox), section: resolve(envSection?.sandbox) };
+}
+
+/** The file read and parsed as YAML/JSON, with its display name; undefined when that failed (issues say why). */
+function readParsed(
+  choice: ConfigFileChoice,
+  cwd: string,
+  issues: ConfigIssue[],
+): { name: string; raw: unknown } | undefined {
+  const read = readText(choice.file);
+  if (!read.ok) {
+    issues.push({ path: choice.source, message: read.problem });
+    return undefined;
+  }
+  const name = displayName(choice.file, cwd);
+  const raw = parseText(read.value, choice.file, name, issues);
+  return raw === undefined ? undefined : { name, raw };
 }

@@ -1,5 +1,6 @@
 /** The connection manager applications import; see database-manager.ts. */
 
+export { type ConnectTarget, connectErrorFor } from './connect-error.js';
 export { type ConnectionInput, type ResolvedTarget, resolveTarget } from './connection-target.js';
 export { ContextualDatabase } from './contextual-database.js';
 export {

@@ -9,7 +9,8 @@
 
 import type { Pool, PoolConnection, PoolOptions } from 'mysql2';
 import mysql from 'mysql2';
-import { ConnectError, driverFields, MysqlopsError, PoolTimeoutError } from '../errors.js';
+import { ConnectError, MysqlopsError, PoolTimeoutError } from '../errors.js';
+import { type ConnectTarget, connectErrorFor, unreachableHint } from './connect-error.js';
 
 export interface PoolSettings {
   size: number;
@@ -42,18 +43,6 @@ interface PoolInternals {
   _freeConnections?: { length: number };
 }
 
-const ACCESS_DENIED = 1045;
-const BAD_DATABASE = 1049;
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOENT',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNRESET',
-]);
-
 /** How long a KILL QUERY on a side connection may take before we give up on it. */
 const KILL_TIMEOUT_MS = 5000;
 
@@ -76,6 +65,7 @@ export class ConnectionPool {
   onReconnect: (() => void) | undefined;
 
   readonly #unreachableHint: string | undefined;
+  readonly #connectTarget: ConnectTarget;
 
   /** `target` names the server for messages; `sandbox` is set when it is the local sandbox. */
   constructor(
@@ -86,10 +76,8 @@ export class ConnectionPool {
     this.#options = options;
     this.#settings = settings;
     this.#target = target.description;
-    if (target.sandbox !== undefined) {
-      const flag = target.sandbox === 'default' ? '' : ` --name ${target.sandbox}`;
-      this.#unreachableHint = `start it with \`mysqlops sandbox start${flag}\` (\`mysqlops sandbox status${flag}\` tells why it stopped)`;
-    }
+    this.#connectTarget = target;
+    this.#unreachableHint = unreachableHint(target);
     this.#pool = mysql.createPool({
       ...options,
       connectionLimit: settings.size,
@@ -286,32 +274,7 @@ export class ConnectionPool {
 
   /** Map a connect-time driver error to ConnectError with the target named. */
   mapConnectError(err: unknown): Error {
-    if (err instanceof MysqlopsError) return err;
-    const d = driverFields(err);
-    if (d.errno === ACCESS_DENIED) {
-      return new ConnectError({ target: this.#target, cause: err, auth: true, detail: d.sqlMessage });
-    }
-    if (d.errno === BAD_DATABASE) {
-      return new MysqlopsError({
-        code: 'E_CONNECT',
-        message: `connected to ${this.#target}, but ${d.sqlMessage ?? 'the database does not exist'}`,
-        hint: 'create it (`mysqlops migrate up` does) or set DB_NAME to an existing database',
-        cause: err,
-      });
-    }
-    if (d.code && UNREACHABLE_CODES.has(d.code)) {
-      return new ConnectError({
-        target: this.#target,
-        cause: err,
-        detail: describeNetworkCode(d.code),
-        hint: this.#unreachableHint,
-      });
-    }
-    return new ConnectError({
-      target: this.#target,
-      cause: err,
-      detail: d.sqlMessage ?? (err as Error).message,
-    });
+    return connectErrorFor(err, this.#connectTarget);
   }
 
   #checkout(deadline: number, cb: (err: Error | null, conn?: PoolConnection) => void): void {
@@ -391,22 +354,4 @@ export function closedError(): MysqlopsError {
     message: 'the DatabaseManager was closed',
     hint: 'create a new DatabaseManager, or stop issuing statements after close()',
   });
-}
-
-function describeNetworkCode(code: string): string {
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'connection refused (is the server running on that port?)';
-    case 'ENOENT':
-      return 'socket file not found (is the server running?)';
-    case 'ETIMEDOUT':
-      return 'connection timed out';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'host name not found';
-    case 'EHOSTUNREACH':
-      return 'host unreachable';
-    default:
-      return code;
-  }
 }

@@ -6,18 +6,7 @@
  * between files, since a file's `SET` or `USE` must not leak into the next file.
  */
 import mysql from 'mysql2/promise';
-import { type DatabaseManagerConfig, Flavor, quoteId, resolveTarget } from '../db/index.js';
-import { ConnectError, driverFields, MysqlopsError } from '../errors.js';
-
-const ACCESS_DENIED = 1045;
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOENT',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
+import { connectErrorFor, type DatabaseManagerConfig, Flavor, quoteId, resolveTarget } from '../db/index.js';
 
 /**
  * Session variables a migration file commonly changes (`SET foreign_key_checks = 0`,
@@ -63,7 +52,7 @@ export class MigrationSession {
     try {
       conn = await mysql.createConnection(options);
     } catch (err) {
-      throw connectError(err, target.description, target.sandbox);
+      throw connectErrorFor(err, target);
     }
     // Without a listener, a fatal error while idle would be an unhandled 'error' event.
     conn.on('error', () => {});
@@ -74,7 +63,7 @@ export class MigrationSession {
       return new MigrationSession(conn, flavor, target.description);
     } catch (err) {
       conn.destroy();
-      throw connectError(err, target.description, target.sandbox);
+      throw connectErrorFor(err, target);
     }
   }
 
@@ -135,21 +124,4 @@ export class MigrationSession {
     const [row] = await this.rows(`SELECT ${list}`);
     return row ?? {};
   }
-}
-
-function connectError(err: unknown, target: string, sandbox: string | undefined): Error {
-  if (err instanceof MysqlopsError) return err;
-  const d = driverFields(err);
-  if (d.errno === ACCESS_DENIED) {
-    return new ConnectError({ target, cause: err, auth: true, detail: d.sqlMessage });
-  }
-  const flag = sandbox === undefined || sandbox === 'default' ? '' : ` --name ${sandbox}`;
-  return new ConnectError({
-    target,
-    cause: err,
-    detail: d.sqlMessage ?? d.code ?? (err as Error).message,
-    ...(sandbox !== undefined && d.code !== undefined && UNREACHABLE.has(d.code)
-      ? { hint: `start it with \`mysqlops sandbox start${flag}\`` }
-      : {}),
-  });
 }

@@ -10,13 +10,14 @@ import {
   SEED_LIMITS,
   SEED_TABLES,
   type SeedOptions,
+  type SeedProgress,
   type SeedResult,
   type SeedTable,
   seed,
 } from '../../seed/index.js';
 import type { CliContext } from '../context.js';
 import { table } from '../output.js';
-import { progressBar } from '../progress.js';
+import { type ProgressBar, progressBar } from '../progress.js';
 
 interface SeedFlags {
   customers?: string;
@@ -81,26 +82,28 @@ Examples:
       };
       resolveSeedOptions(options); // bad flags are usage errors before the configuration is read
       const bar = progressBar(ctx.out, 'seeding');
-      const loaded = new Map<SeedTable, { rows: number; total: number }>();
-      const result = await seed(ctx.config, {
-        ...options,
-        onProgress: (e) => {
-          if (e.table === null) return;
-          loaded.set(e.table, { rows: e.rows, total: e.totalRows });
-          let rows = 0;
-          let total = 0;
-          for (const v of loaded.values()) {
-            rows += v.rows;
-            total += v.total;
-          }
-          if (e.phase === 'done') bar.log(`  ${e.table}: ${n(e.rows)} rows`);
-          bar.update(rows, Math.max(total, rows), e.phase === 'load' ? e.table : '');
-        },
-      });
+      const result = await seed(ctx.config, { ...options, onProgress: seedProgressOn(bar, true) });
       bar.finish();
       const report = toReport(result);
       ctx.out.result(report, () => renderSeed(report));
     });
+}
+
+/** Draws seed() progress on `bar`: rows loaded over all tables; `perTable` logs each finished table. */
+export function seedProgressOn(bar: ProgressBar, perTable = false): (e: SeedProgress) => void {
+  const loaded = new Map<SeedTable, { rows: number; total: number }>();
+  return (e) => {
+    if (e.table === null) return;
+    loaded.set(e.table, { rows: e.rows, total: e.totalRows });
+    let rows = 0;
+    let total = 0;
+    for (const v of loaded.values()) {
+      rows += v.rows;
+      total += v.total;
+    }
+    if (perTable && e.phase === 'done') bar.log(`  ${e.table}: ${n(e.rows)} rows`);
+    bar.update(rows, Math.max(total, rows), e.phase === 'load' ? e.table : '');
+  };
 }
 
 /** A non-negative whole number from a flag, or undefined when the flag is absent. */

@@ -12,7 +12,7 @@ import { SEED_TABLES, type SeedTable, seed } from '../../seed/index.js';
 import { withDatabase } from '../connect.js';
 import type { CliContext } from '../context.js';
 import { progressBar } from '../progress.js';
-import { renderSeed, type SeedReport, toReport } from './seed.js';
+import { renderSeed, type SeedReport, seedProgressOn, toReport } from './seed.js';
 import { collectStatus, renderStatus, type StatusReport } from './status.js';
 
 export interface UpReport {
@@ -61,20 +61,7 @@ Steps, each skipped when there is nothing to do (so running up again is a no-op)
       let seeded: SeedReport | null = null;
       if (filled.length === 0) {
         const bar = progressBar(ctx.out, 'seeding sample data');
-        const totals = new Map<SeedTable, { rows: number; total: number }>();
-        const result = await seed(config, {
-          onProgress: (e) => {
-            if (e.table === null) return;
-            totals.set(e.table, { rows: e.rows, total: e.totalRows });
-            let rows = 0;
-            let total = 0;
-            for (const v of totals.values()) {
-              rows += v.rows;
-              total += v.total;
-            }
-            bar.update(rows, Math.max(rows, total), e.phase === 'load' ? e.table : '');
-          },
-        });
+        const result = await seed(config, { onProgress: seedProgressOn(bar) });
         bar.finish();
         seeded = toReport(result);
       } else {
