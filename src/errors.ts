@@ -26,7 +26,12 @@ export type ErrorCode =
   | 'E_MIGRATION_INVALID'
   | 'E_MIGRATION_LOCK'
   | 'E_MIGRATION_FILES'
-  | 'E_SEED';
+  | 'E_SEED'
+  | 'E_AUDIT'
+  | 'E_AUDIT_CHAIN'
+  | 'E_ACCESS'
+  | 'E_ACCESS_DRIFT'
+  | 'E_ACCESS_VERIFY';
 
 export interface MysqlopsErrorOptions {
   code: ErrorCode;
