@@ -54,7 +54,7 @@ CREATE TABLE addresses (
   CONSTRAINT fk_addresses_customer FOREIGN KEY (customer_id) REFERENCES customers (customer_id),
   CONSTRAINT ck_addresses_type CHECK (address_type IN ('billing', 'shipping')),
   CONSTRAINT ck_addresses_is_default CHECK (is_default = 1),
-  CONSTRAINT ck_addresses_country CHECK (country_code REGEXP '^[A-Z]{2}$')
+  CONSTRAINT ck_addresses_country CHECK (CAST(country_code AS BINARY) REGEXP '^[A-Z]{2}$')
 ) ENGINE = InnoDB;
 
 -- A tree of unbounded depth (adjacency list). Subtrees come from a recursive CTE; see
@@ -73,7 +73,7 @@ CREATE TABLE categories (
   UNIQUE KEY uq_categories_slug (slug),
   UNIQUE KEY uq_categories_sibling_name (parent_id, name),
   CONSTRAINT fk_categories_parent FOREIGN KEY (parent_id) REFERENCES categories (category_id),
-  CONSTRAINT ck_categories_slug CHECK (slug REGEXP '^[a-z0-9]+(-[a-z0-9]+)*$'),
+  CONSTRAINT ck_categories_slug CHECK (CAST(slug AS BINARY) REGEXP '^[a-z0-9]+(-[a-z0-9]+)*$'),
   CONSTRAINT ck_categories_is_active CHECK (is_active IN (0, 1))
 ) ENGINE = InnoDB;
 
@@ -100,7 +100,9 @@ CREATE TABLE products (
 ) ENGINE = InnoDB;
 
 -- Status lifecycle: pending -> paid -> shipped -> delivered, with cancelled (before shipping)
--- and returned (after delivery) as the two exits. The timestamps record when each step happened.
+-- and returned (after delivery) as the two exits. The timestamps record when each step happened;
+-- two CHECKs keep them in order and in agreement with the status. Format CHECKs compare bytes
+-- (CAST AS BINARY): under utf8mb4_unicode_ci a REGEXP would accept 'us' for [A-Z].
 CREATE TABLE orders (
   order_id            BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
   customer_id         BIGINT UNSIGNED NOT NULL,
@@ -138,13 +140,21 @@ CREATE TABLE orders (
   CONSTRAINT ck_orders_discount CHECK (discount_amount <= subtotal),
   CONSTRAINT ck_orders_total
     CHECK (total_amount = subtotal - discount_amount + tax_amount + shipping_amount),
-  CONSTRAINT ck_orders_currency CHECK (currency REGEXP '^[A-Z]{3}$'),
+  CONSTRAINT ck_orders_currency CHECK (CAST(currency AS BINARY) REGEXP '^[A-Z]{3}$'),
   CONSTRAINT ck_orders_timeline
     CHECK ((paid_at IS NULL OR paid_at >= ordered_at)
            AND (shipped_at IS NULL OR (paid_at IS NOT NULL AND shipped_at >= paid_at))
            AND (delivered_at IS NULL OR (shipped_at IS NOT NULL AND delivered_at >= shipped_at))
            AND (returned_at IS NULL OR (delivered_at IS NOT NULL AND returned_at >= delivered_at))
-           AND (cancelled_at IS NULL OR (shipped_at IS NULL AND cancelled_at >= ordered_at)))
+           AND (cancelled_at IS NULL OR (shipped_at IS NULL AND cancelled_at >= ordered_at))),
+  -- The status agrees with the step timestamps (views and the ETL count by status).
+  CONSTRAINT ck_orders_status_timestamps
+    CHECK ((status <> 'pending' OR (paid_at IS NULL AND shipped_at IS NULL))
+           AND (status NOT IN ('paid', 'shipped', 'delivered', 'returned') OR paid_at IS NOT NULL)
+           AND (status NOT IN ('shipped', 'delivered', 'returned') OR shipped_at IS NOT NULL)
+           AND (status NOT IN ('delivered', 'returned') OR delivered_at IS NOT NULL)
+           AND ((status = 'returned') = (returned_at IS NOT NULL))
+           AND ((status = 'cancelled') = (cancelled_at IS NOT NULL)))
 ) ENGINE = InnoDB;
 
 CREATE TABLE order_items (

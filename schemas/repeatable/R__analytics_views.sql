@@ -41,30 +41,38 @@ JOIN categories c ON c.category_id = p.category_id
 GROUP BY p.product_id, p.sku, p.name, c.name
 ORDER BY revenue DESC;
 
--- Stock on hand is the sum of the product's movements; the covering index
--- ix_inventory_movements_product (product_id, quantity) answers it without reading rows.
+-- Stock on hand is the sum of the product's movements. A correlated subquery (not a derived
+-- GROUP BY) so that a filter on one product reads only its entries in the covering index
+-- ix_inventory_movements_product (product_id, quantity).
 CREATE OR REPLACE SQL SECURITY INVOKER VIEW product_inventory AS
 SELECT
-  p.product_id,
-  p.sku,
-  p.name AS product_name,
-  c.name AS category_name,
-  p.is_active,
-  CAST(COALESCE(m.stock_on_hand, 0) AS SIGNED) AS stock_on_hand,
-  p.reorder_level,
+  s.product_id,
+  s.sku,
+  s.product_name,
+  s.category_name,
+  s.is_active,
+  s.stock_on_hand,
+  s.reorder_level,
   CASE
-    WHEN COALESCE(m.stock_on_hand, 0) <= 0 THEN 'out_of_stock'
-    WHEN m.stock_on_hand <= p.reorder_level THEN 'reorder'
+    WHEN s.stock_on_hand <= 0 THEN 'out_of_stock'
+    WHEN s.stock_on_hand <= s.reorder_level THEN 'reorder'
     ELSE 'in_stock'
   END AS stock_status,
-  CAST(GREATEST(COALESCE(m.stock_on_hand, 0), 0) * p.cost AS DECIMAL(14,2)) AS stock_value
-FROM products p
-JOIN categories c ON c.category_id = p.category_id
-LEFT JOIN (
-  SELECT product_id, SUM(quantity) AS stock_on_hand
-  FROM inventory_movements
-  GROUP BY product_id
-) m ON m.product_id = p.product_id;
+  CAST(GREATEST(s.stock_on_hand, 0) * s.cost AS DECIMAL(14,2)) AS stock_value
+FROM (
+  SELECT
+    p.product_id,
+    p.sku,
+    p.name AS product_name,
+    c.name AS category_name,
+    p.is_active,
+    p.reorder_level,
+    p.cost,
+    CAST(COALESCE((SELECT SUM(m.quantity) FROM inventory_movements m WHERE m.product_id = p.product_id), 0)
+         AS SIGNED) AS stock_on_hand
+  FROM products p
+  JOIN categories c ON c.category_id = p.category_id
+) s;
 
 CREATE OR REPLACE SQL SECURITY INVOKER VIEW monthly_sales_trend AS
 SELECT

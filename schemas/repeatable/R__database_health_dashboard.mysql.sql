@@ -5,6 +5,8 @@
 -- with the MariaDB twin, which is.
 -- One row per check: check_name, metric_value, warning_at, critical_at, status
 -- (ok / warning / critical / info), details. `mysqlops health` builds on the same checks.
+-- SQL SECURITY INVOKER: the caller needs PROCESS (the monitoring role has it): INNODB_TRX refuses
+-- callers without it, and PROCESSLIST would show them only their own sessions.
 
 DELIMITER $$
 
@@ -50,7 +52,8 @@ WITH
     UNION ALL
     SELECT 'long_running_queries',
            (SELECT COUNT(*) FROM information_schema.PROCESSLIST
-             WHERE COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump', 'Binlog Dump GTID')
+             WHERE COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump', 'Binlog Dump GTID', 'Slave_IO',
+                                   'Slave_SQL', 'Slave_worker', 'Connect')
                AND TIME >= 60),
            1, 5, 1, 'statements running for 60 s or more'
     UNION ALL

@@ -28,15 +28,11 @@ BEGIN
   DECLARE v_locked INT;
   DECLARE v_short_product INT UNSIGNED;
   DECLARE v_short_stock BIGINT;
+  DECLARE v_subtotal DECIMAL(14,2);
   DECLARE v_message VARCHAR(255);
 
-  DECLARE EXIT HANDLER FOR SQLEXCEPTION
-  BEGIN
-    ROLLBACK;
-    RESIGNAL;
-  END;
-
-  IF @@in_transaction = 1 THEN
+  -- Checked before anything can roll back: a ROLLBACK here would discard the caller's work.
+  IF session_in_transaction() = 1 THEN
     SIGNAL SQLSTATE '45000'
       SET MESSAGE_TEXT = 'place_order manages its own transaction: call it outside an open transaction';
   END IF;
@@ -50,20 +46,30 @@ BEGIN
       SET MESSAGE_TEXT = 'place_order: discount and shipping must be >= 0 and the tax rate in [0, 1)';
   END IF;
 
+  work: BEGIN
+  DECLARE EXIT HANDLER FOR SQLEXCEPTION
+  BEGIN
+    ROLLBACK;
+    RESIGNAL;
+  END;
+
   SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
   START TRANSACTION;
 
   -- The requested lines, one per product (a product listed twice is summed).
   DROP TEMPORARY TABLE IF EXISTS place_order_lines;
   CREATE TEMPORARY TABLE place_order_lines (
-    product_id INT UNSIGNED NOT NULL PRIMARY KEY,
-    quantity   BIGINT NOT NULL
+    -- Nullable on purpose: a line without product_id or quantity reaches the check below and gets
+    -- a clear message instead of a NOT NULL error.
+    product_id INT UNSIGNED NULL,
+    quantity   BIGINT NULL,
+    UNIQUE KEY (product_id)
   ) ENGINE = MEMORY;
   INSERT INTO place_order_lines (product_id, quantity)
   SELECT j.product_id, SUM(j.quantity)
   FROM JSON_TABLE(p_items, '$[*]' COLUMNS (
-         product_id INT UNSIGNED PATH '$.product_id' ERROR ON ERROR,
-         quantity   INT          PATH '$.quantity'   ERROR ON ERROR)) AS j
+         product_id INT UNSIGNED PATH '$.product_id',
+         quantity   INT          PATH '$.quantity')) AS j
   GROUP BY j.product_id;
 
   IF EXISTS (SELECT 1 FROM place_order_lines WHERE product_id IS NULL OR quantity IS NULL OR quantity <= 0) THEN
@@ -110,6 +116,12 @@ BEGIN
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
   END IF;
 
+  SELECT SUM(l.quantity * p.price) INTO v_subtotal
+  FROM place_order_lines l JOIN products p ON p.product_id = l.product_id;
+  IF COALESCE(p_discount_amount, 0) > v_subtotal THEN
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'place_order: the discount is larger than the subtotal';
+  END IF;
+
   INSERT INTO orders (customer_id, status, billing_address_id, shipping_address_id, ordered_at)
   VALUES (p_customer_id, 'pending', p_billing_address_id, p_shipping_address_id, NOW());
   SET p_order_id = LAST_INSERT_ID();
@@ -136,6 +148,8 @@ BEGIN
   WHERE o.order_id = p_order_id;
 
   COMMIT;
+  END work;
+
   DROP TEMPORARY TABLE IF EXISTS place_order_lines;
   -- Also as a result set, so clients without OUT-parameter support (or a pooled connection that
   -- cannot read @variables back reliably) get the id from the CALL itself.
@@ -151,16 +165,17 @@ BEGIN
   DECLARE v_status VARCHAR(16);
   DECLARE v_locked INT;
 
+  IF session_in_transaction() = 1 THEN
+    SIGNAL SQLSTATE '45000'
+      SET MESSAGE_TEXT = 'cancel_order manages its own transaction: call it outside an open transaction';
+  END IF;
+
+  work: BEGIN
   DECLARE EXIT HANDLER FOR SQLEXCEPTION
   BEGIN
     ROLLBACK;
     RESIGNAL;
   END;
-
-  IF @@in_transaction = 1 THEN
-    SIGNAL SQLSTATE '45000'
-      SET MESSAGE_TEXT = 'cancel_order manages its own transaction: call it outside an open transaction';
-  END IF;
 
   SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
   START TRANSACTION;
@@ -190,6 +205,7 @@ BEGIN
   WHERE order_id = p_order_id;
 
   COMMIT;
+  END work;
 END$$
 
 DELIMITER ;

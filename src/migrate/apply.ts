@@ -43,6 +43,11 @@ export async function applyMigration(
     }
   }
   const ms = Math.round(performance.now() - started);
+  // A file may leave a transaction open (START TRANSACTION without COMMIT, or autocommit=0):
+  // commit what it did, and write the history row in autocommit mode, so neither is lost when
+  // the connection closes.
+  await session.run('COMMIT');
+  await session.run('SET autocommit = 1');
   await recordRun(session, database, file, {
     executionMs: ms,
     success: true,
@@ -83,6 +88,10 @@ async function failure(
       : `${serverMessage} (errno ${d.errno}${d.sqlState ? `, SQLSTATE ${d.sqlState}` : ''})`;
   let recorded = true;
   try {
+    // Undo what an open transaction of the file holds (DDL already committed itself), and record
+    // the failure in autocommit mode so the row survives.
+    await session.run('ROLLBACK');
+    await session.run('SET autocommit = 1');
     await recordRun(session, database, file, {
       executionMs: ms,
       success: false,
@@ -102,7 +111,7 @@ async function failure(
     message: `${file.script} failed at statement ${index + 1} (line ${line}): ${JSON.stringify(
       statementExcerpt(statement?.sql ?? ''),
     )}: ${detail}${recorded ? '' : ' — the failure could not be recorded in the history (connection lost?)'}`,
-    hint: `MySQL/MariaDB DDL is not transactional (each DDL statement commits at once), so ${before}. Fix the file and the database, then run ${
+    hint: `MySQL/MariaDB DDL is not transactional (each DDL statement commits at once), so ${before} (except data changes inside a transaction the file opened: those were rolled back). Fix the file and the database, then run ${
       recorded
         ? '`mysqlops migrate repair` and `mysqlops migrate up`'
         : '`mysqlops migrate up` (nothing was recorded, so the file runs again from its first statement)'

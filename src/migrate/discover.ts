@@ -88,7 +88,7 @@ export async function discoverMigrations(dir: string): Promise<MigrationFile[]> 
     const entries = await readdir(path.join(root, folder), { withFileTypes: true }).catch(
       (err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return [];
-        throw err;
+        throw unreadable(path.join(root, folder), err);
       },
     );
     for (const entry of entries) {
@@ -122,10 +122,23 @@ export async function discoverMigrations(dir: string): Promise<MigrationFile[]> 
   }
   const files: MigrationFile[] = [];
   for (const f of found) {
-    const text = await readFile(f.path, 'utf8');
+    const text = await readFile(f.path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw unreadable(f.path, err);
+    });
     files.push({ ...f, checksum: checksumOf(text), statements: splitStatements(text, f.script) });
   }
   return files.sort(compareFiles);
+}
+
+/** A file or folder that exists but cannot be read (permissions, a folder named like a file). */
+function unreadable(where: string, err: NodeJS.ErrnoException): MigrationError {
+  return new MigrationError({
+    code: 'E_MIGRATION_FILES',
+    message: `cannot read ${where}: ${err.code === 'EISDIR' ? 'it is a folder, not a file' : (err.code ?? err.message)}`,
+    hint: 'migration files must be readable regular files in migrations/ or repeatable/',
+    cause: err,
+    exitCode: 2,
+  });
 }
 
 /** The files that apply on `flavor`: those without a flavor suffix and those with its own. */

@@ -89,6 +89,8 @@ export class MigrationSession {
   /** Select `database` and remember the session state that every file will start from. */
   async use(database: string): Promise<void> {
     await this.run(`USE ${quoteId(database)}`);
+    // Like every mysqlops session: NOW() and CURRENT_TIMESTAMP defaults in data migrations are UTC.
+    await this.run("SET time_zone = '+00:00'");
     this.#baseline = await this.#variables();
   }
 

@@ -4,6 +4,7 @@
  * yielding to the event loop so the loads progress meanwhile; a table whose loads fall behind holds
  * the generator back (bounded memory).
  */
+import { createHash } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Connection, ConnectionOptions } from 'mysql2';
 import { DatabaseManager, type DatabaseManagerConfig, quoteId, resolveTarget } from '../db/index.js';
@@ -82,10 +83,17 @@ export async function seed(config: DatabaseManagerConfig, options: SeedOptions =
   }
 }
 
+/** The seed lock's name; a long database name is hashed so distinct names never share a lock. */
+export function seedLockName(database: string): string {
+  const name = `mysqlops_seed:${database}`;
+  if (name.length <= 64) return name;
+  return `mysqlops_seed:${createHash('sha256').update(database, 'utf8').digest('hex').slice(0, 64 - 'mysqlops_seed:'.length)}`;
+}
+
 async function acquireLock(options: ConnectionOptions, database: string): Promise<Connection> {
   const conn = await openLoadConnection({ ...options, database: undefined });
   const [row] = await run<Array<{ got: number | null }>>(conn, 'SELECT GET_LOCK(?, 0) AS got', [
-    `mysqlops.seed.${database}`.slice(0, 64),
+    seedLockName(database),
   ]);
   if (row?.got !== 1) {
     await closeConnection(conn);
@@ -186,8 +194,7 @@ async function generateAndLoad(
     for (const table of ['orders', 'order_items', 'inventory_movements', 'payments'] as const) finish(table);
     await Promise.all(finishing);
   } catch (err) {
-    for (const conn of connections) conn.destroy();
-    await Promise.allSettled(finishing);
+    await abandonLoads(connections, options, finishing);
     const cleaned = await removePartialData(options);
     const cause = err instanceof SeedError ? err : undefined;
     throw new SeedError({
@@ -206,6 +213,9 @@ async function generateAndLoad(
   return { rows, loadMs };
 }
 
+/** How long a failed run waits for killed loads to report back before cleaning up. */
+const ABANDON_WAIT_MS = 5000;
+
 /** All or nothing: `count` loading connections, or none left open and the first error. */
 async function openConnections(options: ConnectionOptions, count: number): Promise<Connection[]> {
   const opened = await Promise.allSettled(Array.from({ length: count }, () => openLoadConnection(options)));
@@ -216,6 +226,43 @@ async function openConnections(options: ConnectionOptions, count: number): Promi
     throw failed.reason;
   }
   return connections;
+}
+
+/**
+ * Stop every load still running after a failure. Destroying a mysql2 connection leaves its
+ * in-flight LOAD DATA callback pending forever, so the server is asked to end the sessions
+ * (KILL CONNECTION from a side connection), which makes each pending statement fail; the wait
+ * for them is bounded either way.
+ */
+async function abandonLoads(
+  connections: Connection[],
+  options: ConnectionOptions,
+  finishing: Promise<void>[],
+): Promise<void> {
+  let admin: Connection | undefined;
+  try {
+    admin = await openLoadConnection(options);
+    for (const conn of connections) {
+      const id = conn.threadId;
+      // A thread id is a server-issued integer; checked before it is written into the statement.
+      if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) {
+        await run(admin, `KILL CONNECTION ${id}`).catch(() => undefined);
+      }
+    }
+  } catch {
+    // Cannot reach the server: the destroy below still frees our side.
+  } finally {
+    if (admin) await closeConnection(admin);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(finishing),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ABANDON_WAIT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  for (const conn of connections) conn.destroy();
 }
 
 /** Empty the tables again after a failed run (they were empty before it, under our lock). */

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -198,5 +198,19 @@ describe('discoverMigrations', () => {
     expect(DEFAULT_MIGRATIONS_DIR.replace(/[\\/]+$/, '')).toBe(
       path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../schemas'),
     );
+  });
+});
+
+describe('unreadable migration files', () => {
+  it('reports a folder that is named like a migration file (a symlink to a folder) as E_MIGRATION_FILES', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mysqlops-unreadable-'));
+    mkdirSync(path.join(dir, 'migrations'));
+    mkdirSync(path.join(dir, 'elsewhere'));
+    symlinkSync(path.join(dir, 'elsewhere'), path.join(dir, 'migrations', 'V2__b.sql'));
+    const err = await discoverMigrations(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MigrationError);
+    expect((err as MigrationError).code).toBe('E_MIGRATION_FILES');
+    expect((err as MigrationError).message).toContain('it is a folder, not a file');
+    expect((err as MigrationError).exitCode).toBe(2);
   });
 });

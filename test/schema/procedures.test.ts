@@ -41,7 +41,7 @@ afterAll(async () => {
   await t?.drop();
 });
 
-type Item = { product_id: number; quantity: number };
+type Item = { product_id?: number; quantity: number };
 
 async function placeOrder(
   items: Item[] | string,
@@ -155,6 +155,7 @@ describe('place_order', () => {
     ['an unknown product', [{ product_id: 999, quantity: 1 }], {}, 'unknown or inactive product'],
     ['a zero quantity', [{ product_id: 1, quantity: 0 }], {}, 'positive quantity'],
     ['an empty item list', [], {}, 'non-empty JSON array'],
+    ['an item without a product_id', [{ quantity: 1 }], {}, 'needs a product_id'],
     [
       "another customer's address",
       [{ product_id: 1, quantity: 1 }],
@@ -193,6 +194,40 @@ describe('place_order', () => {
       [OTHER_CUSTOMER],
     );
     expect(row?.phone).toBeNull();
+  });
+
+  it("leaves the caller's open transaction intact when it refuses to run inside it", async () => {
+    await db.transaction(async (tx) => {
+      await tx.execute(`UPDATE customers SET phone = '777' WHERE customer_id = ?`, [OTHER_CUSTOMER]);
+      const refused = await tx
+        .query('CALL place_order(?, NULL, NULL, ?, 0, 0, 0, @o)', [
+          CUSTOMER,
+          JSON.stringify([{ product_id: 1, quantity: 1 }]),
+        ])
+        .then(
+          () => false,
+          () => true,
+        );
+      expect(refused).toBe(true);
+    });
+    const [row] = await db.query<{ phone: string | null }>(
+      'SELECT phone FROM customers WHERE customer_id = ?',
+      [OTHER_CUSTOMER],
+    );
+    expect(row?.phone).toBe('777');
+    await db.execute('UPDATE customers SET phone = NULL WHERE customer_id = ?', [OTHER_CUSTOMER]);
+  });
+
+  it('refuses a discount larger than the subtotal and changes nothing', async () => {
+    const before = await counts();
+    const err = await rejection(() =>
+      db.query('CALL place_order(?, NULL, NULL, ?, 100000, 0, 0, @o)', [
+        CUSTOMER,
+        JSON.stringify([{ product_id: 1, quantity: 1 }]),
+      ]),
+    );
+    expect(err.message).toContain('discount is larger than the subtotal');
+    expect(await counts()).toEqual(before);
   });
 
   it('never oversells: 12 concurrent orders for 5 units, exactly 5 succeed', async () => {
