@@ -1,6 +1,8 @@
 /**
  * mysqlops, the library: `import { DatabaseManager, DatabaseConfig } from 'mysqlops'`.
  */
+export * from './access/index.js';
+export * from './audit/index.js';
 export {
   DatabaseConfig,
   describeConfig,

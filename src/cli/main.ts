@@ -6,11 +6,14 @@
 import { Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
 import { MysqlopsError } from '../errors.js';
+import { registerAccess } from './commands/access.js';
+import { registerAudit } from './commands/audit.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerSeed } from './commands/seed.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
+import { registerUsers } from './commands/users.js';
 import { CliContext, type GlobalOptions } from './context.js';
 import { Output } from './output.js';
 
@@ -47,6 +50,9 @@ Exit codes: 0 success, 1 operational failure, 2 usage or configuration error.`,
   registerSandbox(program, context);
   registerMigrate(program, context);
   registerSeed(program, context);
+  registerAudit(program, context);
+  registerAccess(program, context);
+  registerUsers(program, context);
   return { program, context };
 }
 

@@ -87,6 +87,76 @@ export class Flavor {
     if (this.isMariaDB) return 'SHOW SLAVE STATUS';
     return this.atLeast(8, 0, 22) ? 'SHOW REPLICA STATUS' : 'SHOW SLAVE STATUS';
   }
+  /**
+   * A privilege name as this server spells it. The access file uses the MySQL 8 names plus the
+   * MariaDB monitor privileges; MariaDB 10.5+ split REPLICATION CLIENT into BINLOG MONITOR (and
+   * reports it under that name) and added SLAVE MONITOR for replica status; MySQL folds both back
+   * into REPLICATION CLIENT.
+   */
+  privilegeName(privilege: string): string {
+    const p = privilege.toUpperCase();
+    if (this.isMariaDB && this.atLeast(10, 5)) {
+      if (p === 'REPLICATION CLIENT') return 'BINLOG MONITOR';
+      if (p === 'REPLICA MONITOR') return 'SLAVE MONITOR';
+      return p;
+    }
+    if (p === 'BINLOG MONITOR' || p === 'SLAVE MONITOR' || p === 'REPLICA MONITOR')
+      return 'REPLICATION CLIENT';
+    return p;
+  }
+
+  /**
+   * The statement that makes `role` (already quoted, or null for none) the account's default role.
+   * MariaDB keeps one default role (`SET DEFAULT ROLE r FOR u`); MySQL keeps a list
+   * (`SET DEFAULT ROLE r1, r2 TO u`).
+   */
+  setDefaultRoleSql(quotedRole: string | null, quotedAccount: string): string {
+    if (this.isMariaDB) return `SET DEFAULT ROLE ${quotedRole ?? 'NONE'} FOR ${quotedAccount}`;
+    return `SET DEFAULT ROLE ${quotedRole ?? 'NONE'} TO ${quotedAccount}`;
+  }
+
+  /** SQL (params: user, host) returning the account's default roles in a column `role`. */
+  get defaultRolesSql(): string {
+    if (this.isMariaDB) {
+      return "SELECT default_role AS role FROM mysql.user WHERE User = ? AND Host = ? AND default_role <> ''";
+    }
+    return 'SELECT DEFAULT_ROLE_USER AS role FROM mysql.default_roles WHERE USER = ? AND HOST = ?';
+  }
+
+  /**
+   * An account-management statement (CREATE/ALTER/DROP USER or ROLE, GRANT, REVOKE, SET DEFAULT
+   * ROLE) as mysqlops runs it. MariaDB writes `IDENTIFIED BY '<plain text>'` verbatim into the binary
+   * log (and refuses pre-hashed passwords while a password-check plugin is loaded), so there account
+   * statements stay out of the binary log and each server is managed on its own, as the sandbox
+   * already does for root. MySQL logs only password hashes, so its statements replicate unchanged.
+   */
+  accountStatement(sql: string): string {
+    return this.isMariaDB ? `SET STATEMENT sql_log_bin=0 FOR ${sql}` : sql;
+  }
+
+  /** True when the server keeps an old and a new password at once (MySQL 8.0.14+; never MariaDB). */
+  get supportsDualPassword(): boolean {
+    return !this.isMariaDB && this.atLeast(8, 0, 14);
+  }
+
+  /** True when `PASSWORD EXPIRE INTERVAL n DAY` is understood (MariaDB 10.4.3+, MySQL 5.7.4+). */
+  get supportsPasswordExpiry(): boolean {
+    return this.isMariaDB ? this.atLeast(10, 4, 3) : this.atLeast(5, 7, 4);
+  }
+
+  /**
+   * Set a new password. `retainCurrent` keeps the old one valid too (MySQL dual passwords) until
+   * `discardOldPasswordSql`; on servers without dual passwords it is ignored.
+   */
+  setPasswordSql(quotedAccount: string, passwordLiteral: string, retainCurrent: boolean): string {
+    const retain = retainCurrent && this.supportsDualPassword ? ' RETAIN CURRENT PASSWORD' : '';
+    return `ALTER USER ${quotedAccount} IDENTIFIED BY ${passwordLiteral}${retain}`;
+  }
+
+  /** Drop the retained old password (MySQL 8.0.14+), or undefined where there is none to drop. */
+  discardOldPasswordSql(quotedAccount: string): string | undefined {
+    return this.supportsDualPassword ? `ALTER USER ${quotedAccount} DISCARD OLD PASSWORD` : undefined;
+  }
 }
 
 export function parseVersion(versionString: string): ServerVersion {

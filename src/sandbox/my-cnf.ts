@@ -31,6 +31,23 @@ export function cnfPort(text: string): number | undefined {
   return m?.[1] ? Number(m[1]) : undefined;
 }
 
+/**
+ * MariaDB's password-strength plugin (shipped in Debian's mariadb-server). The `loose_` prefixes
+ * keep unknown-variable errors from stopping a server that lacks the plugin (MariaDB logs a failed
+ * plugin_load_add and starts; not exercised here, the Debian package has the plugin). The policy is
+ * one the sandbox's generated root password (32 base64url characters, which lack an upper- or a
+ * lower-case letter with odds below 1e-7) meets: digits and punctuation are not demanded of it;
+ * the access module's generated passwords carry both anyway.
+ */
+const PASSWORD_CHECK_MARIADB = [
+  '# Refuse weak passwords in CREATE USER / ALTER USER / SET PASSWORD (simple_password_check).',
+  'plugin_load_add = simple_password_check',
+  'loose_simple_password_check_minimal_length = 14',
+  'loose_simple_password_check_letters_same_case = 1',
+  'loose_simple_password_check_digits = 0',
+  'loose_simple_password_check_other_characters = 0',
+];
+
 export function renderMyCnf(i: MyCnfInput): string {
   const gtid =
     i.flavor === 'mariadb'
@@ -38,6 +55,7 @@ export function renderMyCnf(i: MyCnfInput): string {
           '# MariaDB assigns GTIDs always; strict mode makes a replica refuse out-of-order or duplicate ones.',
           'gtid_strict_mode = ON',
           'log_slave_updates = ON',
+          ...PASSWORD_CHECK_MARIADB,
         ]
       : [
           'gtid_mode = ON',

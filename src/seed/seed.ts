@@ -87,7 +87,10 @@ export async function seed(config: DatabaseManagerConfig, options: SeedOptions =
 export function seedLockName(database: string): string {
   const name = `mysqlops_seed:${database}`;
   if (name.length <= 64) return name;
-  return `mysqlops_seed:${createHash('sha256').update(database, 'utf8').digest('hex').slice(0, 64 - 'mysqlops_seed:'.length)}`;
+  return `mysqlops_seed:${createHash('sha256')
+    .update(database, 'utf8')
+    .digest('hex')
+    .slice(0, 64 - 'mysqlops_seed:'.length)}`;
 }
 
 async function acquireLock(options: ConnectionOptions, database: string): Promise<Connection> {

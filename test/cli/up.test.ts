@@ -2,10 +2,11 @@
  * `mysqlops up`, the main job, on the test sandbox: an empty database is created, migrated and
  * seeded; running it again changes nothing; a database that holds data is never seeded over.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { DatabaseManager, quoteId } from '../../src/db/index.js';
-import { runCliOnSandbox } from '../support/cli.js';
-import { sandboxConfig } from '../support/db.js';
+import { runCli, runCliOnSandbox } from '../support/cli.js';
+import { sandboxConfig, sandboxEndpoint } from '../support/db.js';
 
 const name = `t_up_${process.pid}`;
 const admin = new DatabaseManager(sandboxConfig());
@@ -31,9 +32,11 @@ describe('mysqlops up', () => {
     expect(report.migrations.applied.map((a: { script: string }) => a.script)).toEqual([
       'V0001__core_normalized.sql',
       'V0002__reporting_schema.sql',
+      'V0003__audit.sql',
       'R__analytics_views.sql',
       'R__database_health_dashboard.mariadb.sql',
       'R__order_procedures.sql',
+      'R__session_functions.mariadb.sql',
     ]);
     expect(report.seed.customers).toBe(1000);
     expect(await count('customers')).toBe(1000);
@@ -62,5 +65,32 @@ describe('mysqlops up', () => {
     expect(r.stdout).toContain(`schema: ${name} up to date`);
     expect(r.stdout).toContain('sample data: skipped');
     expect(r.stderr).toContain('not seeding: categories, products, customers');
+  });
+
+  it('never loads sample data into a staging or production server, even an empty one', async () => {
+    const sb = sandboxEndpoint();
+    const { home, name: sandboxName } = inject('sandbox');
+    const staging = `${name}_staging`;
+    try {
+      const r = await runCli(['up'], {
+        MYSQLOPS_ENV: 'staging',
+        DB_SOCKET: sb.socket,
+        DB_USER: 'root',
+        DB_PASSWORD_FILE: path.join(home, 'sandbox', sandboxName, 'root.password'),
+        DB_SSL_MODE: 'disabled',
+        DB_NAME: staging,
+      });
+      expect(r.stderr).toContain(
+        'not seeding: sample data is loaded only on the sandbox or in development/test',
+      );
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('sample data: skipped');
+      const [row] = await admin.query<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM ${quoteId(`${staging}.customers`)}`,
+      );
+      expect(Number(row?.n)).toBe(0);
+    } finally {
+      await admin.execute(`DROP DATABASE IF EXISTS ${quoteId(staging)}`);
+    }
   });
 });

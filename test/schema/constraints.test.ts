@@ -106,10 +106,11 @@ describe('conventions', () => {
          ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME
         AND c.COLUMN_NAME IN ('created_at', 'updated_at')
        WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE'
-         AND t.TABLE_NAME <> 'mysqlops_schema_history'
+         AND t.TABLE_NAME NOT IN ('mysqlops_schema_history', 'audit_log', 'audit_chain_head')
        GROUP BY t.TABLE_NAME`,
     );
-    expect(rows.length).toBe(OLTP_TABLES.length + REPORTING_TABLES.length);
+    // audit_log is append-only (changed_at); audit_chain_head is bookkeeping written by triggers.
+    expect(rows.length).toBe(OLTP_TABLES.length + REPORTING_TABLES.length + 1);
     for (const r of rows) expect(Number(r.n), r.TABLE_NAME).toBe(2);
   });
 
@@ -225,6 +226,38 @@ describe('CHECK constraints and unique keys', () => {
       `SELECT COUNT(*) AS n FROM addresses WHERE customer_id = 1 AND address_type = 'shipping'`,
     );
     expect(Number(row?.n)).toBe(3);
+  });
+
+  it('compares formats case-sensitively (a lower-case country or currency code is refused)', async () => {
+    expect(CHECK_FAILED).toContain(
+      await errnoOf(
+        `INSERT INTO addresses (customer_id, address_type, recipient_name, line1, city, postal_code, country_code)
+         VALUES (1, 'billing', 'X', '1 Road', 'Town', '1000', 'us')`,
+      ),
+    );
+    expect(CHECK_FAILED).toContain(
+      await errnoOf(`INSERT INTO orders (customer_id, currency) VALUES (1, 'usd')`),
+    );
+    expect(CHECK_FAILED).toContain(
+      await errnoOf(`INSERT INTO categories (parent_id, name, slug) VALUES (1, 'Upper', 'Upper-Case')`),
+    );
+  });
+
+  it('keeps the status in agreement with the step timestamps', async () => {
+    // shipped without a shipped_at; cancelled with no cancelled_at; pending but paid
+    for (const [status, paid, shipped] of [
+      ['shipped', '2025-01-01 11:00:00', null],
+      ['cancelled', null, null],
+      ['pending', '2025-01-01 11:00:00', null],
+    ] as const) {
+      expect(CHECK_FAILED).toContain(
+        await errnoOf(
+          `INSERT INTO orders (customer_id, status, ordered_at, paid_at, shipped_at)
+           VALUES (1, ?, '2025-01-01 10:00:00', ?, ?)`,
+          [status, paid, shipped],
+        ),
+      );
+    }
   });
 
   it('rejects a category slug that is not URL-safe', async () => {

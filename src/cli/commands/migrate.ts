@@ -3,6 +3,7 @@
  * (src/migrate), renders tables or one JSON document. `migrate` alone means `migrate up`.
  */
 import type { Command } from 'commander';
+import { applyAuditIfInstalled } from '../../audit/index.js';
 import { UsageError } from '../../errors.js';
 import {
   inspectMigrations,
@@ -14,6 +15,7 @@ import {
   type RepairResult,
   repairMigrations,
 } from '../../migrate/index.js';
+import { withDatabase } from '../connect.js';
 import type { CliContext } from '../context.js';
 import { table } from '../output.js';
 
@@ -53,7 +55,13 @@ Exit codes: 0 ok, 1 a migration failed, is blocked, or validate found problems, 
       const ctx = context();
       const options = libraryOptions(ctx, flags);
       const result = await migrate(ctx.config, options);
-      ctx.out.result({ ok: true, ...result }, () => renderUp(result));
+      // The triggers follow audit_config and the tables' current columns, so re-check them after every run.
+      const audit = await withDatabase(ctx.config, {}, (db) => applyAuditIfInstalled(db));
+      if (audit && !audit.inSync)
+        ctx.out.progress(
+          `audit: ${audit.changes.filter((c) => c.action !== 'unchanged').length} trigger(s) changed`,
+        );
+      ctx.out.result({ ok: true, ...result, audit }, () => renderUp(result));
     });
 
   withDir(migrateCmd.command('plan'))

@@ -5,6 +5,7 @@
  * serve) hang off this command as they are built.
  */
 import type { Command } from 'commander';
+import { type ApplyAuditResult, applyAuditIfInstalled } from '../../audit/index.js';
 import { quoteId } from '../../db/index.js';
 import { type MigrateResult, migrate } from '../../migrate/index.js';
 import { startSandbox } from '../../sandbox/index.js';
@@ -19,6 +20,8 @@ export interface UpReport {
   ok: true;
   status: StatusReport;
   migrations: Pick<MigrateResult, 'database' | 'created' | 'applied'>;
+  /** The audit triggers after `audit apply` (run after every migration); null without audit tables. */
+  audit: ApplyAuditResult | null;
   /** The sample data loaded, or null when the database already held data. */
   seed: SeedReport | null;
 }
@@ -35,7 +38,8 @@ export function registerUp(program: Command, context: () => CliContext): void {
 Steps, each skipped when there is nothing to do (so running up again is a no-op):
   1. no DB_HOST/DB_SOCKET: start the local sandbox server (mysqlops sandbox start)
   2. create DB_NAME if missing and apply pending migrations (mysqlops migrate up)
-  3. when the shop tables are all empty: load the default sample data (mysqlops seed)
+  3. on the sandbox or in development/test, when the shop tables are all empty: load the default
+     sample data (mysqlops seed); never in staging/production
   4. print the server status`,
     )
     .action(async () => {
@@ -56,10 +60,20 @@ Steps, each skipped when there is nothing to do (so running up again is a no-op)
         },
       });
       if (migrated.applied.length === 0) ctx.out.progress(`schema of ${migrated.database} is up to date`);
+      const audit = await withDatabase(config, {}, (db) => applyAuditIfInstalled(db));
+      if (audit && !audit.inSync)
+        ctx.out.progress(`audit triggers updated on ${audit.audited.length} table(s)`);
 
-      const filled = await withDatabase(config, {}, (db) => tablesWithRows(db));
+      // Sample data belongs on the sandbox and in development/test, never in a real environment
+      // that happens to be empty (a first deploy to production, say).
+      const sampleDataAllowed = config.usesSandbox || config.env === 'development' || config.env === 'test';
+      const filled = sampleDataAllowed ? await withDatabase(config, {}, (db) => tablesWithRows(db)) : [];
       let seeded: SeedReport | null = null;
-      if (filled.length === 0) {
+      if (!sampleDataAllowed) {
+        ctx.out.progress(
+          `not seeding: sample data is loaded only on the sandbox or in development/test (this is ${config.env}; \`mysqlops seed\` loads it on purpose)`,
+        );
+      } else if (filled.length === 0) {
         const bar = progressBar(ctx.out, 'seeding sample data');
         const result = await seed(config, { onProgress: seedProgressOn(bar) });
         bar.finish();
@@ -73,6 +87,7 @@ Steps, each skipped when there is nothing to do (so running up again is a no-op)
         ok: true,
         status,
         migrations: { database: migrated.database, created: migrated.created, applied: migrated.applied },
+        audit,
         seed: seeded,
       };
       ctx.out.result(report, () => renderUp(report));
@@ -98,8 +113,10 @@ function renderUp(r: UpReport): string {
           .map((a) => a.script)
           .join(', ')}`,
   );
+  if (r.audit) parts.push(`audit: ${r.audit.audited.length} table(s) audited, triggers in sync`);
   if (r.seed) parts.push('', renderSeed(r.seed));
-  else parts.push('sample data: skipped (the database already holds data)');
+  else
+    parts.push('sample data: skipped (the database already holds data, or this is not a development server)');
   parts.push('', 'mysqlops is up.');
   return parts.join('\n');
 }
