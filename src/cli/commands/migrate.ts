@@ -69,17 +69,7 @@ Exit codes: 0 ok, 1 a migration failed, is blocked, or validate found problems, 
     .action(async (flags: MigrateFlags) => {
       const ctx = context();
       const report = await inspectMigrations(ctx.config, libraryOptions(ctx, flags));
-      ctx.out.result(
-        {
-          ok: true,
-          database: report.database,
-          databaseExists: report.databaseExists,
-          flavor: report.flavor,
-          plan: report.plan,
-          problems: report.problems,
-        },
-        () => renderPlan(report),
-      );
+      ctx.out.result(inspectionDocument(report, { plan: report.plan }), () => renderPlan(report));
     });
 
   withDir(migrateCmd.command('status'))
@@ -87,17 +77,7 @@ Exit codes: 0 ok, 1 a migration failed, is blocked, or validate found problems, 
     .action(async (flags: MigrateFlags) => {
       const ctx = context();
       const report = await inspectMigrations(ctx.config, libraryOptions(ctx, flags));
-      ctx.out.result(
-        {
-          ok: true,
-          database: report.database,
-          databaseExists: report.databaseExists,
-          flavor: report.flavor,
-          migrations: report.status,
-          problems: report.problems,
-        },
-        () => renderStatus(report),
-      );
+      ctx.out.result(inspectionDocument(report, { migrations: report.status }), () => renderStatus(report));
     });
 
   withDir(migrateCmd.command('validate'))
@@ -215,4 +195,19 @@ function renderRepair(r: RepairResult): string {
       e.error,
     ]),
   )}`;
+}
+
+/** The JSON document of `plan` and `status`: where, and the problems, around the part asked for. */
+function inspectionDocument(
+  report: Awaited<ReturnType<typeof inspectMigrations>>,
+  part: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    ok: true,
+    database: report.database,
+    databaseExists: report.databaseExists,
+    flavor: report.flavor,
+    ...part,
+    problems: report.problems,
+  };
 }
