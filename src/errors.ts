@@ -29,9 +29,14 @@ export type ErrorCode =
   | 'E_SEED'
   | 'E_AUDIT'
   | 'E_AUDIT_CHAIN'
+  | 'E_AUDIT_SEAL_LOCK'
   | 'E_ACCESS'
   | 'E_ACCESS_DRIFT'
-  | 'E_ACCESS_VERIFY';
+  | 'E_ACCESS_VERIFY'
+  | 'E_ETL'
+  | 'E_ETL_LOCKED'
+  | 'E_ETL_VERIFY'
+  | 'E_SCHEDULE';
 
 export interface MysqlopsErrorOptions {
   code: ErrorCode;
