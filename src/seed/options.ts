@@ -26,6 +26,11 @@ export interface SeedOptions {
   years?: number;
   /** Called as rows are loaded (often enough for a live progress bar). */
   onProgress?: (event: SeedProgress) => void;
+  /**
+   * Aborting stops generation, ends the running loads and empties the tables again; `seed()` then
+   * rejects with a SeedError ("seeding was interrupted"). The CLI aborts on Ctrl-C.
+   */
+  signal?: AbortSignal;
 }
 
 /** The options after defaults and validation. */

@@ -74,7 +74,7 @@ export async function seed(config: DatabaseManagerConfig, options: SeedOptions =
     if (database) lock = await acquireLock(target.options, database);
     const name = await checkTarget(admin, database);
     report({ phase: 'check', table: null, rows: 0, totalRows: 0 });
-    const rows = await generateAndLoad({ ...target.options, database: name }, o, report);
+    const rows = await generateAndLoad({ ...target.options, database: name }, o, report, options.signal);
     const totalRows = SEED_TABLES.reduce((sum, t) => sum + rows.rows[t], 0);
     return { database: name, ...o, ...rows, totalRows, ms: Math.round(performance.now() - started) };
   } finally {
@@ -112,6 +112,7 @@ async function generateAndLoad(
   options: ConnectionOptions,
   o: ReturnType<typeof resolveSeedOptions>,
   report: (e: SeedProgress) => void,
+  signal: AbortSignal | undefined,
 ): Promise<Pick<SeedResult, 'rows' | 'loadMs'>> {
   const cal = new Calendar(o.endDate, o.years);
   const fmt = new DateTimeFormatter(cal.start - 400 * DAY);
@@ -155,7 +156,7 @@ async function generateAndLoad(
   };
   const ready = async (...tables: SeedTable[]) => {
     await yieldToEventLoop();
-    await Promise.all(tables.map((t) => loaders[t].ready()));
+    await untilAborted(Promise.all(tables.map((t) => loaders[t].ready())), signal);
   };
 
   try {
@@ -195,7 +196,7 @@ async function generateAndLoad(
     totals.inventory_movements = ledger.movements;
     totals.payments = writer.payments;
     for (const table of ['orders', 'order_items', 'inventory_movements', 'payments'] as const) finish(table);
-    await Promise.all(finishing);
+    await untilAborted(Promise.all(finishing), signal);
   } catch (err) {
     await abandonLoads(connections, options, finishing);
     const cleaned = await removePartialData(options);
@@ -214,6 +215,29 @@ async function generateAndLoad(
     loadMs[t] = Math.round(loaders[t].loadMs);
   }
   return { rows, loadMs };
+}
+
+/**
+ * `work`, or a SeedError as soon as `signal` aborts (checked before waiting too), so an interrupt
+ * is noticed between slices and while the last loads finish.
+ */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  const interrupted = () =>
+    new SeedError({ message: 'seeding was interrupted', hint: 'run mysqlops seed again to start over' });
+  if (signal.aborted) throw interrupted();
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        onAbort = () => reject(interrupted());
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** How long a failed run waits for killed loads to report back before cleaning up. */

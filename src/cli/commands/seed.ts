@@ -82,8 +82,26 @@ Examples:
       };
       resolveSeedOptions(options); // bad flags are usage errors before the configuration is read
       const bar = progressBar(ctx.out, 'seeding');
-      const result = await seed(ctx.config, { ...options, onProgress: seedProgressOn(bar, true) });
-      bar.finish();
+      // First Ctrl-C: stop and remove the rows loaded so far; a second one exits at once.
+      const interrupt = new AbortController();
+      const onSigint = () => {
+        bar.log(
+          'interrupted: stopping the loads and removing the rows loaded so far (Ctrl-C again to quit now)',
+        );
+        interrupt.abort();
+      };
+      process.once('SIGINT', onSigint);
+      let result: SeedResult;
+      try {
+        result = await seed(ctx.config, {
+          ...options,
+          onProgress: seedProgressOn(bar, true),
+          signal: interrupt.signal,
+        });
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+        bar.finish();
+      }
       const report = toReport(result);
       ctx.out.result(report, () => renderSeed(report));
     });
