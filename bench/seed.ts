@@ -8,7 +8,12 @@
  * second database migrated the same way (timed). Credentials reach the client tools through a 0600
  * --defaults-extra-file, never the command line.
  *
- * `npm run bench -- seed [--customers N] [--orders N] [--products N]` (default 100,000 / 300,000 / 2,000).
+ * Rounds alternate which side goes first (drift on a noisy machine hits both alike); between rounds
+ * both databases are dropped and migrated again (not timed). After the last round the two databases
+ * must hold identical contents (CHECKSUM TABLE of every table), or the run fails.
+ *
+ * `npm run bench -- seed [--customers N] [--orders N] [--products N] [--rounds N]`
+ * (default 100,000 / 300,000 / 2,000, 2 rounds). The ratio compares the summed times.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -28,8 +33,8 @@ interface OursResult {
   totalRows: number;
 }
 
-function sizesFrom(args: string[]): { customers: number; orders: number; products: number } {
-  const sizes = { customers: 100_000, orders: 300_000, products: 2_000 };
+function sizesFrom(args: string[]): { customers: number; orders: number; products: number; rounds: number } {
+  const sizes = { customers: 100_000, orders: 300_000, products: 2_000, rounds: 2 };
   for (let i = 0; i < args.length; i += 2) {
     const key = args[i]?.replace(/^--/, '') as keyof typeof sizes;
     if (!(key in sizes) || !/^\d+$/.test(args[i + 1] ?? '')) throw new Error(`unknown argument ${args[i]}`);
@@ -39,62 +44,69 @@ function sizesFrom(args: string[]): { customers: number; orders: number; product
 }
 
 export default async function bench(args: string[]): Promise<void> {
-  const sizes = sizesFrom(args);
+  const { rounds, ...sizes } = sizesFrom(args);
   const work = mkdtempSync(path.join(tmpdir(), 'mysqlops-bench-seed-'));
   try {
     await withBenchSandbox(async (sb) => {
       const base = { connection: {}, usesSandbox: true, sandbox: { home: sb.home, name: sb.name } };
-      await migrate({ ...base, connection: { database: 'bench_seed' } });
-      await migrate({ ...base, connection: { database: 'bench_ref' } });
       const settings = await serverSettings(base);
-
-      const ours = runOurs(sb.home, sb.name, sizes);
-
       const credentials = path.join(work, 'client.cnf');
       writeFileSync(credentials, `[client]\nuser=root\npassword="${sb.password}"\nsocket=${sb.socket}\n`, {
         mode: 0o600,
       });
       const dump = path.join(work, 'dump.sql');
-      const dumpFd = openSync(dump, 'w', 0o600);
-      const dumped = spawnSync(
-        'mariadb-dump',
-        [
-          `--defaults-extra-file=${credentials}`,
-          '--no-create-info',
-          '--extended-insert',
-          'bench_seed',
-          ...SEED_TABLES,
-        ],
-        { stdio: ['ignore', dumpFd, 'pipe'], encoding: 'utf8' },
-      );
-      closeSync(dumpFd);
-      if (dumped.status !== 0) throw new Error(`mariadb-dump failed: ${dumped.stderr}`);
-      const dumpMb = statSync(dump).size / 1024 / 1024;
-
-      const refMs = await timeRestore(credentials, dump, 'bench_ref');
-      const refRows = await rowCounts(base, 'bench_ref');
-      const same = SEED_TABLES.every((t) => refRows[t] === ours.rows[t]);
-      if (!same)
-        throw new Error(`the restored database differs: ${JSON.stringify({ ours: ours.rows, refRows })}`);
+      let dumpMb = 0;
+      let ours: OursResult | undefined;
+      const oursMs: number[] = [];
+      const refMs: number[] = [];
+      const runOursSide = async () => {
+        await recreate(base, 'bench_seed');
+        ours = runOurs(sb.home, sb.name, sizes);
+        oursMs.push(ours.ms);
+        console.error(`… seed() ${(ours.ms / 1000).toFixed(1)} s`);
+        if (dumpMb === 0) dumpMb = dumpSeeded(credentials, dump);
+      };
+      const runRefSide = async () => {
+        await recreate(base, 'bench_ref');
+        const ms = await timeRestore(credentials, dump, 'bench_ref');
+        refMs.push(ms);
+        console.error(`… mariadb < dump ${(ms / 1000).toFixed(1)} s`);
+      };
+      for (let r = 0; r < rounds; r++) {
+        // The dump comes from the first seeded database, so round 1 starts with ours.
+        if (r % 2 === 0) {
+          await runOursSide();
+          await runRefSide();
+        } else {
+          await runRefSide();
+          await runOursSide();
+        }
+      }
+      if (!ours) throw new Error('no round ran');
+      const sums = await Promise.all([checksums(base, 'bench_seed'), checksums(base, 'bench_ref')]);
+      const differing = SEED_TABLES.filter((t) => sums[0][t] !== sums[1][t]);
+      if (differing.length > 0) throw new Error(`the restored database differs in ${differing.join(', ')}`);
 
       const n = (x: number) => Math.round(x).toLocaleString('en-US');
-      const oursS = ours.ms / 1000;
-      const refS = refMs / 1000;
+      const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      const oursS = total(oursMs) / 1000;
+      const refS = total(refMs) / 1000;
+      const each = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(1)).join(' + ');
       console.log(
-        `seed: ${n(sizes.customers)} customers, ${n(sizes.orders)} orders, ${n(sizes.products)} products -> ${n(ours.totalRows)} rows in 8 tables`,
+        `seed: ${n(sizes.customers)} customers, ${n(sizes.orders)} orders, ${n(sizes.products)} products -> ${n(ours.totalRows)} rows in 8 tables, ${rounds} round(s)`,
       );
       console.log(`  server: ${settings}`);
       for (const t of SEED_TABLES)
         console.log(`    ${t.padEnd(20)} ${n(ours.rows[t] ?? 0).padStart(10)} rows`);
       console.log(
-        `  ours: seed() generate + LOAD DATA LOCAL: ${oursS.toFixed(1)} s (process ${(ours.wallMs / 1000).toFixed(1)} s), ` +
-          `${n(ours.totalRows / oursS)} rows/s, peak RSS ${ours.maxRssMb.toFixed(0)} MB (goals: <= 90 s, < 300 MB)`,
+        `  ours: seed() generate + LOAD DATA LOCAL: ${each(oursMs)} s, ` +
+          `${n((ours.totalRows * rounds) / oursS)} rows/s, peak RSS ${ours.maxRssMb.toFixed(0)} MB (goals: <= 90 s, < 300 MB)`,
       );
       console.log(
         `  reference: mariadb < mariadb-dump --no-create-info --extended-insert (${dumpMb.toFixed(0)} MB): ` +
-          `${refS.toFixed(1)} s, ${n(ours.totalRows / refS)} rows/s`,
+          `${each(refMs)} s, ${n((ours.totalRows * rounds) / refS)} rows/s`,
       );
-      console.log('  both databases hold the same row counts in every table');
+      console.log('  both databases hold identical contents (CHECKSUM TABLE of every table)');
       console.log(
         `ratio: ${(refS / oursS).toFixed(3)} (reference seconds / seed() seconds; >= 1 means seed() is at least as fast)`,
       );
@@ -102,6 +114,25 @@ export default async function bench(args: string[]): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The seeded tables as multi-row INSERTs (not timed); the dump's size in MB. */
+function dumpSeeded(credentials: string, dump: string): number {
+  const dumpFd = openSync(dump, 'w', 0o600);
+  const dumped = spawnSync(
+    'mariadb-dump',
+    [
+      `--defaults-extra-file=${credentials}`,
+      '--no-create-info',
+      '--extended-insert',
+      'bench_seed',
+      ...SEED_TABLES,
+    ],
+    { stdio: ['ignore', dumpFd, 'pipe'], encoding: 'utf8' },
+  );
+  closeSync(dumpFd);
+  if (dumped.status !== 0) throw new Error(`mariadb-dump failed: ${dumped.stderr}`);
+  return statSync(dump).size / 1024 / 1024;
 }
 
 /** seed() in a fresh node process running the compiled library; its timing and peak RSS. */
@@ -146,15 +177,24 @@ function timeRestore(credentials: string, dump: string, database: string): Promi
 
 type Base = { connection: object; usesSandbox: boolean; sandbox: { home: string; name: string } };
 
-async function rowCounts(base: Base, database: string): Promise<Record<string, number>> {
+/** Drop and migrate `database` again: an empty shop for the next side (not timed). */
+async function recreate(base: Base, database: string): Promise<void> {
+  const db = new DatabaseManager(base);
+  try {
+    await db.execute(`DROP DATABASE IF EXISTS ${database}`);
+  } finally {
+    await db.close();
+  }
+  await migrate({ ...base, connection: { database } });
+}
+
+async function checksums(base: Base, database: string): Promise<Record<string, string>> {
   const db = new DatabaseManager({ ...base, connection: { database } });
   try {
-    const out: Record<string, number> = {};
-    for (const t of SEED_TABLES) {
-      const [row] = await db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`);
-      out[t] = Number(row?.n);
-    }
-    return out;
+    const rows = await db.query<{ Table: string; Checksum: string }>(
+      `CHECKSUM TABLE ${SEED_TABLES.join(', ')}`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.Table.split('.').pop() as string, String(r.Checksum)]));
   } finally {
     await db.close();
   }
