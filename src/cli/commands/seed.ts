@@ -100,8 +100,8 @@ Examples:
         });
       } finally {
         process.removeListener('SIGINT', onSigint);
-        bar.finish();
       }
+      bar.finish(); // only on success: a failure is reported by its one error line
       const report = toReport(result);
       ctx.out.result(report, () => renderSeed(report));
     });
