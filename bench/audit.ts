@@ -4,13 +4,17 @@
  * (so drift on a noisy machine hits both alike). Each side inserts the way an application does:
  * one transaction per order (default) with one INSERT for the order and one multi-row INSERT for
  * its items, through DatabaseManager with an application user set; `--orders-per-tx 100` makes
- * both sides bulk-load instead (multi-row INSERTs of 100 orders and their 300 items). Then
- * `verifyAudit` checks the audited side's chains (not timed).
+ * both sides bulk-load instead (multi-row INSERTs of 100 orders and their 300 items). Then, on
+ * the audited side (outside the ratio): `sealAudit` seals every audit row (rows/s) and
+ * `verifyAudit` checks them (rows/s).
  *
  * `npm run bench -- audit [--orders N] [--orders-per-tx N]` (defaults 100,000 and 1).
- * Last line: `ratio: X` = audited seconds / unaudited seconds.
+ * Last line: `ratio: X` = audited seconds / unaudited seconds. Also printed: the server's CPU time
+ * per side (from /proc, Linux only), a figure the other jobs of a shared machine disturb less
+ * than wall time.
  */
-import { applyAudit, DatabaseManager, migrate, verifyAudit } from '../dist/index.js';
+import { readFileSync } from 'node:fs';
+import { applyAudit, DatabaseManager, migrate, sealAudit, verifyAudit } from '../dist/index.js';
 import { withBenchSandbox } from './_sandbox.js';
 
 const ITEMS_PER_ORDER = 3;
@@ -27,6 +31,27 @@ function sizesFrom(args: string[]): { orders: number; perTx: number } {
     sizes[key] = Number(args[i + 1]);
   }
   return sizes;
+}
+
+/** CPU milliseconds the server process has used so far (utime + stime), or null off Linux. */
+function serverCpuMs(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // Fields 14 and 15 of stat (utime, stime), counted from the state field (3); USER_HZ is 100.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+async function serverPid(db: DatabaseManager): Promise<number | null> {
+  const [row] = await db.query<{ f: string | null }>('SELECT @@pid_file AS f');
+  try {
+    return row?.f ? Number(readFileSync(row.f, 'utf8').trim()) : null;
+  } catch {
+    return null;
+  }
 }
 
 async function prepare(db: DatabaseManager): Promise<void> {
@@ -123,16 +148,25 @@ export default async function bench(args: string[]): Promise<void> {
       await applyAudit(off);
 
       const per = Math.ceil(orders / ROUNDS / perTx) * perTx;
+      const pid = await serverPid(on);
       let onMs = 0;
       let offMs = 0;
+      const cpu = { on: 0, off: 0 };
       for (let r = 0, start = 0; start < orders; r++, start += per) {
         const count = Math.min(per, orders - start);
         // Alternate which side goes first.
         const sides = r % 2 === 0 ? [on, off] : [off, on];
         for (const db of sides) {
+          const cpuBefore = serverCpuMs(pid);
           const ms = await insertOrders(db, start, count, perTx);
-          if (db === on) onMs += ms;
-          else offMs += ms;
+          const cpuMs = (serverCpuMs(pid) ?? 0) - (cpuBefore ?? 0);
+          if (db === on) {
+            onMs += ms;
+            cpu.on += cpuMs;
+          } else {
+            offMs += ms;
+            cpu.off += cpuMs;
+          }
           console.error(
             `… round ${r + 1}: ${db === on ? 'audited' : 'unaudited'} ${count} orders in ${(ms / 1000).toFixed(1)} s`,
           );
@@ -141,18 +175,34 @@ export default async function bench(args: string[]): Promise<void> {
       const [{ n: auditRows } = { n: 0 }] = await on.query<{ n: number }>(
         'SELECT COUNT(*) AS n FROM audit_log',
       );
+      const sealStart = process.hrtime.bigint();
+      const sealed = await sealAudit(on);
+      const sealMs = Number(process.hrtime.bigint() - sealStart) / 1e6;
+      const verifyStart = process.hrtime.bigint();
       const verify = await verifyAudit(on);
-      if (!verify.ok) throw new Error(`audit chain broken: ${JSON.stringify(verify.broken)}`);
+      const verifyMs = Number(process.hrtime.bigint() - verifyStart) / 1e6;
+      if (!verify.ok || verify.unsealed !== 0) {
+        throw new Error(`audit verify failed: ${JSON.stringify(verify.problem ?? verify.unsealed)}`);
+      }
       const rows = orders * (1 + ITEMS_PER_ORDER);
       const f = (ms: number) =>
         `${(ms / 1000).toFixed(1)} s (${Math.round(rows / (ms / 1000)).toLocaleString('en-US')} rows/s)`;
+      const rate = (n: number, ms: number) =>
+        `${(ms / 1000).toFixed(1)} s (${Math.round(n / (ms / 1000)).toLocaleString('en-US')} audit rows/s)`;
       console.log(
         `orders: ${orders.toLocaleString('en-US')} with ${(orders * ITEMS_PER_ORDER).toLocaleString('en-US')} items, ${perTx} order(s) per transaction`,
       );
+      console.log(`audited:   ${f(onMs)}; ${Number(auditRows).toLocaleString('en-US')} audit rows`);
+      console.log(`seal:      ${rate(sealed.rows, sealMs)}, ${sealed.blocks} blocks (not in the ratio)`);
       console.log(
-        `audited:   ${f(onMs)}; ${Number(auditRows).toLocaleString('en-US')} audit rows, chain verified`,
+        `verify:    ${rate(verify.rows, verifyMs)}, all blocks and the seal chain intact (not in the ratio)`,
       );
       console.log(`unaudited: ${f(offMs)}`);
+      if (pid !== null && cpu.off > 0) {
+        console.log(
+          `server CPU: audited ${(cpu.on / 1000).toFixed(1)} s, unaudited ${(cpu.off / 1000).toFixed(1)} s (ratio ${(cpu.on / cpu.off).toFixed(3)})`,
+        );
+      }
       console.log(`ratio: ${(onMs / offMs).toFixed(3)}`);
     } finally {
       await on.close();

@@ -78,11 +78,6 @@ export async function applyAudit(
   const existing = new Map((await existingTriggers(db)).map((t) => [t.name, t]));
   const changes: TriggerChange[] = [];
   const work: Array<() => Promise<unknown>> = [];
-  for (const table of audited) {
-    // The table's chain starts (or continues) at its head row.
-    if (!options.dryRun)
-      work.push(() => db.execute('INSERT IGNORE INTO audit_chain_head (table_name) VALUES (?)', [table]));
-  }
   for (const t of wanted.values()) {
     const table = t.table;
     const current = existing.get(t.name);
@@ -115,7 +110,7 @@ export async function applyAudit(
 export async function auditInstalled(db: DatabaseManager): Promise<boolean> {
   const rows = await db.query(
     `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()
-     AND TABLE_NAME IN ('audit_config', 'audit_log', 'audit_chain_head')`,
+     AND TABLE_NAME IN ('audit_config', 'audit_log', 'audit_seal')`,
   );
   return rows.length === 3;
 }

@@ -19,7 +19,8 @@ export interface AuditLogQuery {
 export interface AuditLogEntry {
   auditId: number;
   table: string;
-  chainSeq: number;
+  /** The sealed block holding the row; null while unsealed. */
+  sealId: number | null;
   rowPk: string;
   action: 'INSERT' | 'UPDATE' | 'DELETE';
   oldValues: Record<string, unknown> | null;
@@ -63,7 +64,7 @@ export async function queryAuditLog(db: DatabaseManager, q: AuditLogQuery = {}):
   const limit = Math.min(Math.max(1, Math.trunc(q.limit ?? 100)), AUDIT_LOG_MAX_LIMIT);
   params.push(limit);
   const rows = await db.query<Record<string, unknown>>(
-    `SELECT audit_id, table_name, chain_seq, row_pk, action, old_values, new_values, app_user, request_id,
+    `SELECT audit_id, table_name, seal_id, row_pk, action, old_values, new_values, app_user, request_id,
             db_user, connection_id, DATE_FORMAT(changed_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS changed_at
      FROM audit_log ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY audit_id DESC LIMIT ?`,
@@ -72,7 +73,7 @@ export async function queryAuditLog(db: DatabaseManager, q: AuditLogQuery = {}):
   return rows.map((r) => ({
     auditId: Number(r.audit_id),
     table: String(r.table_name),
-    chainSeq: Number(r.chain_seq),
+    sealId: r.seal_id === null || r.seal_id === undefined ? null : Number(r.seal_id),
     rowPk: String(r.row_pk),
     action: r.action as AuditLogEntry['action'],
     oldValues: json(r.old_values),

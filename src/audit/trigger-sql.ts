@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { type Flavor, isValidIdentifier, quoteId } from '../db/index.js';
 import { MysqlopsError } from '../errors.js';
-import { chainHashSql, type HashedField } from './chain-hash.js';
+import { CONTENT_FIELDS, type ContentField, type ContentValue, contentHashSql } from './content-hash.js';
 
 export type AuditEvent = 'INSERT' | 'UPDATE' | 'DELETE';
 export const AUDIT_EVENTS: readonly AuditEvent[] = ['INSERT', 'UPDATE', 'DELETE'];
@@ -109,27 +109,29 @@ function pkExpr(pk: readonly string[], row: 'NEW' | 'OLD'): string {
   return `LEFT(JSON_ARRAY(${pk.map((p) => `${row}.${quoteId(p)}`).join(', ')}), 255)`;
 }
 
+/** audit_log's columns in the order of the trigger's INSERT (the content fields, then row_hash). */
+const INSERT_COLUMNS = [...CONTENT_FIELDS, 'row_hash'] as const;
+
 function triggerBody(spec: AuditTableSpec, event: AuditEvent, flavor: Flavor): string {
   const json = flavor.isMariaDB ? 'LONGTEXT' : 'JSON';
   const row = event === 'DELETE' ? 'OLD' : 'NEW';
-  const t = lit(spec.table);
-  const pk = pkExpr(spec.primaryKey, row);
   // Everything but the two JSON documents is constant for the statement (NOW(6) is the triggering
-  // statement's start time), so it is written inline and evaluated the same in both statements.
-  const values: Record<HashedField, string> = {
-    table_name: t,
-    chain_seq: 'seq',
-    prev_hash: 'prev_hash',
-    row_pk: pk,
-    action: `'${event}'`,
-    old_values: event === 'INSERT' ? 'NULL' : 'v_old',
-    new_values: event === 'DELETE' ? 'NULL' : 'v_new',
-    app_user: 'LEFT(@app_user, 255)',
-    request_id: 'LEFT(@app_request_id, 255)',
-    db_user: 'USER()',
-    connection_id: 'CONNECTION_ID()',
-    changed_at: 'NOW(6)',
+  // statement's start time), so it is written inline; the table name and the action are constants
+  // of the trigger, which the hash takes pre-encoded.
+  const values: Record<ContentField, ContentValue & { insert: string }> = {
+    table_name: { literal: spec.table, insert: lit(spec.table) },
+    action: { literal: event, insert: `'${event}'` },
+    row_pk: sql(pkExpr(spec.primaryKey, row)),
+    old_values: event === 'INSERT' ? { literal: null, insert: 'NULL' } : sql('v_old'),
+    new_values: event === 'DELETE' ? { literal: null, insert: 'NULL' } : sql('v_new'),
+    app_user: sql('LEFT(@app_user, 255)'),
+    request_id: sql('LEFT(@app_request_id, 255)'),
+    db_user: sql('USER()'),
+    connection_id: sql('CONNECTION_ID()'),
+    changed_at: sql('NOW(6)'),
   };
+  const hash = contentHashSql((f) => values[f], flavor);
+  const insert = `INSERT INTO audit_log (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map((c) => (c === 'row_hash' ? hash : values[c].insert)).join(', ')});`;
   const lines: string[] = [];
   if (event !== 'INSERT') {
     lines.push(
@@ -141,46 +143,22 @@ function triggerBody(spec: AuditTableSpec, event: AuditEvent, flavor: Flavor): s
       `  DECLARE v_new ${json} DEFAULT ${event === 'INSERT' ? jsonObject(spec.columns, 'NEW') : "'{}'"};`,
     );
   }
-  let guard = '';
-  if (event === 'UPDATE') {
-    lines.push('  DECLARE v_changed TINYINT DEFAULT 0;');
-    for (const c of spec.columns) {
-      const col = quoteId(c.name);
-      const same = TEXT_TYPES.has(c.dataType.toLowerCase())
-        ? `BINARY OLD.${col} <=> BINARY NEW.${col}`
-        : `OLD.${col} <=> NEW.${col}`;
-      const path = `'$."${c.name}"'`;
-      const flag = BOOKKEEPING_COLUMNS.has(c.name) ? '' : ', v_changed = 1';
-      guard += `  IF NOT (${same}) THEN SET v_old = JSON_SET(v_old, ${path}, OLD.${col}), v_new = JSON_SET(v_new, ${path}, NEW.${col})${flag}; END IF;\n`;
-    }
+  if (event !== 'UPDATE') return `${lines.join('\n')}\n  ${insert}`;
+  lines.push('  DECLARE v_changed TINYINT DEFAULT 0;');
+  for (const c of spec.columns) {
+    const col = quoteId(c.name);
+    const same = TEXT_TYPES.has(c.dataType.toLowerCase())
+      ? `BINARY OLD.${col} <=> BINARY NEW.${col}`
+      : `OLD.${col} <=> NEW.${col}`;
+    const path = `'$."${c.name}"'`;
+    const flag = BOOKKEEPING_COLUMNS.has(c.name) ? '' : ', v_changed = 1';
+    lines.push(
+      `  IF NOT (${same}) THEN SET v_old = JSON_SET(v_old, ${path}, OLD.${col}), v_new = JSON_SET(v_new, ${path}, NEW.${col})${flag}; END IF;`,
+    );
   }
-  // One UPDATE locks the table's chain head and advances it (assignments apply left to right, so
-  // the hash sees the new seq and prev_hash); the INSERT copies the new link from the locked row.
-  const steps = [
-    `UPDATE audit_chain_head SET prev_hash = hash, seq = seq + 1, hash = ${chainHashSql((f) => values[f], flavor)} WHERE table_name = ${t};`,
-    `IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit: no audit_chain_head row for ${spec.table} (run mysqlops audit apply)'; END IF;`,
-    'INSERT INTO audit_log (table_name, chain_seq, row_pk, action, old_values, new_values, app_user, request_id, db_user, connection_id, changed_at, prev_hash, row_hash)',
-    `  SELECT ${HASHED_ORDER.map((f) => (f === 'row_hash' ? 'hash' : values[f])).join(', ')} FROM audit_chain_head WHERE table_name = ${t};`,
-  ];
-  if (event === 'UPDATE') {
-    return `${lines.join('\n')}\n${guard}  IF v_changed = 1 THEN\n${steps.map((s) => `    ${s}`).join('\n')}\n  END IF;`;
-  }
-  return `${lines.join('\n')}\n${steps.map((s) => `  ${s}`).join('\n')}`;
+  return `${lines.join('\n')}\n  IF v_changed = 1 THEN\n    ${insert}\n  END IF;`;
 }
 
-/** audit_log's columns in the order of the trigger's INSERT. */
-const HASHED_ORDER = [
-  'table_name',
-  'chain_seq',
-  'row_pk',
-  'action',
-  'old_values',
-  'new_values',
-  'app_user',
-  'request_id',
-  'db_user',
-  'connection_id',
-  'changed_at',
-  'prev_hash',
-  'row_hash',
-] as const;
+function sql(expr: string): { sql: string; insert: string } {
+  return { sql: expr, insert: expr };
+}

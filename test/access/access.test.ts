@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type AccessCheck,
   type AccessSpec,
   applyAccess,
   DEFAULT_CHECKS,
@@ -84,6 +85,76 @@ describe('access apply, diff and verify against the real server', () => {
     );
   });
 
+  it('lets the auditor seal (add seals, set audit_log.seal_id) and nothing more; app roles not even that', async () => {
+    const checks: AccessCheck[] = [
+      {
+        user: 'auditor_user',
+        expect: 'allow',
+        description: 'may attach audit rows to a seal',
+        sql: 'UPDATE {db}.audit_log SET seal_id = seal_id WHERE audit_id = 0',
+      },
+      {
+        user: 'auditor_user',
+        expect: 'allow',
+        description: 'may add a seal',
+        sql: 'INSERT INTO {db}.audit_seal (seal_id) VALUES (0)',
+        rollback: true,
+      },
+      {
+        user: 'auditor_user',
+        expect: 'allow',
+        description: 'reads seals',
+        sql: 'SELECT COUNT(*) FROM {db}.audit_seal',
+      },
+      {
+        user: 'auditor_user',
+        expect: 'deny',
+        description: 'cannot change a seal',
+        sql: "UPDATE {db}.audit_seal SET seal_hash = '' WHERE seal_id = 0",
+      },
+      {
+        user: 'auditor_user',
+        expect: 'deny',
+        description: 'cannot delete a seal',
+        sql: 'DELETE FROM {db}.audit_seal WHERE seal_id = 0',
+      },
+      {
+        user: 'app_user',
+        expect: 'deny',
+        description: 'cannot attach audit rows to a seal',
+        sql: 'UPDATE {db}.audit_log SET seal_id = NULL WHERE audit_id = 0',
+      },
+      {
+        user: 'app_user',
+        expect: 'deny',
+        description: 'cannot read seals',
+        sql: 'SELECT COUNT(*) FROM {db}.audit_seal',
+      },
+      {
+        user: 'app_user',
+        expect: 'deny',
+        description: 'cannot add a seal',
+        sql: 'INSERT INTO {db}.audit_seal (seal_id) VALUES (0)',
+        rollback: true,
+      },
+      {
+        user: 'admin_user',
+        expect: 'deny',
+        description: 'cannot attach audit rows to a seal',
+        sql: 'UPDATE {db}.audit_log SET seal_id = NULL WHERE audit_id = 0',
+      },
+      {
+        user: 'admin_user',
+        expect: 'deny',
+        description: 'cannot delete a seal',
+        sql: 'DELETE FROM {db}.audit_seal WHERE seal_id = 0',
+      },
+    ];
+    const result = await verifyAccess(spec, { ...endpoint(), flavor: admin.flavor, checks });
+    expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(result.passed).toBe(checks.length);
+  });
+
   it('diff reports a grant added by hand and apply revokes it', async () => {
     const appRead = `\`${t.prefix}app_read\``;
     await admin.execute(`GRANT SELECT ON \`${t.name}\`.audit_log TO ${appRead}`);
@@ -155,16 +226,16 @@ describe('access apply, diff and verify against the real server', () => {
   });
 
   it('skips optional grants on tables that do not exist yet, with a warning', async () => {
-    await admin.execute(`RENAME TABLE \`${t.name}\`.audit_chain_head TO \`${t.name}\`.audit_chain_head_x`);
+    await admin.execute(`RENAME TABLE \`${t.name}\`.audit_seal TO \`${t.name}\`.audit_seal_x`);
     try {
       const plan = await planAccess(admin, spec, t.name);
       expect(plan.warnings).toEqual([
-        `${t.name}.audit_chain_head does not exist yet: grants on it skipped (role auditor)`,
+        `${t.name}.audit_seal does not exist yet: grants on it skipped (role auditor)`,
       ]);
       // The grant left on the missing table is neither re-granted nor revoked.
       expect(plan.changes).toEqual([]);
     } finally {
-      await admin.execute(`RENAME TABLE \`${t.name}\`.audit_chain_head_x TO \`${t.name}\`.audit_chain_head`);
+      await admin.execute(`RENAME TABLE \`${t.name}\`.audit_seal_x TO \`${t.name}\`.audit_seal`);
     }
   });
 });

@@ -15,7 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 /**
  * The core and reporting schemas plus the views, without the audit migration: the access tests
  * must not depend on another module's migration while it is being written. `audit_log`,
- * `audit_config` and `audit_chain_head` are created as minimal stand-ins instead.
+ * `audit_config` and `audit_seal` are created as minimal stand-ins instead.
  */
 function coreSchemaDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'mysqlops-access-schema-'));
@@ -38,11 +38,11 @@ export async function createAccessDatabase(label: string): Promise<AccessTestDb>
   const t = await createTestDatabase(label);
   await migrate(t.config(), { dir: coreSchemaDir() });
   await t.db.execute(
-    'CREATE TABLE IF NOT EXISTS audit_log (audit_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, table_name VARCHAR(64) NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS audit_log (audit_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, table_name VARCHAR(64) NOT NULL, seal_id BIGINT UNSIGNED NULL)',
   );
   await t.db.execute('CREATE TABLE IF NOT EXISTS audit_config (table_name VARCHAR(64) NOT NULL PRIMARY KEY)');
   await t.db.execute(
-    'CREATE TABLE IF NOT EXISTS audit_chain_head (table_name VARCHAR(64) NOT NULL PRIMARY KEY)',
+    'CREATE TABLE IF NOT EXISTS audit_seal (seal_id BIGINT UNSIGNED NOT NULL PRIMARY KEY, seal_hash CHAR(64) NULL)',
   );
   const prefix = `t${randomBytes(3).toString('hex')}_`;
   const credentials = new CredentialStore(mkdtempSync(path.join(tmpdir(), 'mysqlops-cred-')));

@@ -76,7 +76,35 @@ describe('mysqlops audit', () => {
     expect(human.stdout).toMatch(/categories\s+1\s+INSERT\s+carol/);
     const purge = await runCliOnSandbox(['audit', 'purge', '--dry-run', '--json'], env);
     expect(purge.code).toBe(0);
-    expect(JSON.parse(purge.stdout)).toMatchObject({ ok: true, dryRun: true, purged: 0 });
+    expect(JSON.parse(purge.stdout)).toMatchObject({ ok: true, dryRun: true, purged: 0, blocks: 0 });
+  });
+
+  it('seal prints the anchor; verify prints it and checks --anchor; status shows the backlog', async () => {
+    await db.withContext({ user: 'carol' }).execute("INSERT INTO categories (name, slug) VALUES ('B', 'b')");
+    const status = await runCliOnSandbox(['audit', 'status'], env);
+    expect(status.stdout).toMatch(/unsealed rows: 2/);
+    const sealed = await runCliOnSandbox(['audit', 'seal', '--json'], env);
+    expect(sealed.code).toBe(0);
+    const doc = JSON.parse(sealed.stdout);
+    expect(doc).toMatchObject({ ok: true, blocks: 1, rows: 2, latest: { sealId: 1 } });
+    const anchor = `${doc.latest.sealId}:${doc.latest.sealHash}`;
+    const again = await runCliOnSandbox(['audit', 'seal'], env);
+    expect(again.stdout).toMatch(/nothing to seal/);
+    expect(again.stdout).toContain(anchor);
+    const verify = await runCliOnSandbox(['audit', 'verify', '--anchor', anchor], env);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toContain(`latest seal (keep it outside the database as an anchor): ${anchor}`);
+    expect(verify.stdout).toMatch(/2 audit rows verified in 1 sealed block\(s\); 0 unsealed/);
+    const wrong = await runCliOnSandbox(['audit', 'verify', '--anchor', `1:${'f'.repeat(64)}`], env);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/anchor mismatch at table categories, seal 1/);
+    for (const bad of ['1', 'x:y', `0:${'f'.repeat(64)}`]) {
+      const r = await runCliOnSandbox(['audit', 'verify', '--anchor', bad], env);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr).toMatch(/--anchor expects SEAL_ID:HASH/);
+    }
+    const lock = await runCliOnSandbox(['audit', 'seal', '--lock-timeout', 'soon'], env);
+    expect(lock.code).toBe(2);
   });
 
   it('verify exits 1 with E_AUDIT_CHAIN naming the altered row', async () => {
@@ -110,6 +138,13 @@ describe('mysqlops audit', () => {
       const r = await runCliOnSandbox(['audit', 'log', '--table', name], env);
       expect(r.code, JSON.stringify(name)).toBe(2);
       expect(r.stderr).toMatch(/invalid SQL identifier|without a database/);
+    }
+    for (const command of ['seal', 'verify']) {
+      for (const name of ["orders'--", 'ord`ers', 'db.orders.x']) {
+        const r = await runCliOnSandbox(['audit', command, '--table', name], env);
+        expect(r.code, `${command} ${JSON.stringify(name)}`).toBe(2);
+        expect(r.stderr).toMatch(/invalid SQL identifier|without a database/);
+      }
     }
     // A NUL cannot travel in argv; the same parser refuses it.
     expect(() => logQuery({ table: 'a\0b' })).toThrow(/invalid SQL identifier/);

@@ -59,6 +59,7 @@ describe('audit triggers', () => {
     expect(del?.oldValues).toMatchObject({ first_name: 'Anne', last_name: 'LEE' });
     expect(del?.oldValues).not.toHaveProperty('password_hash');
     expect((await verifyAudit(db)).ok).toBe(true);
+    expect(rows.map((r) => r.sealId)).toEqual([null, null, null, null]);
   });
 
   it('writes no audit row for an update that changes nothing audited', async () => {
@@ -108,24 +109,20 @@ describe('audit triggers', () => {
     expect((await verifyAudit(db)).ok).toBe(true);
   });
 
-  it('fails an audited write rather than leave it unaudited when its chain head is missing', async () => {
-    await db.execute("DELETE FROM audit_chain_head WHERE table_name = 'payments'");
-    await db.execute(
-      "INSERT INTO customers (email, first_name, last_name) VALUES ('p@example.com', 'P', 'Q')",
-    );
-    await db.execute(
-      "INSERT INTO orders (customer_id) SELECT customer_id FROM customers WHERE email = 'p@example.com'",
-    );
+  it('writes one row per row of a multi-row statement, and none for a rolled-back write', async () => {
+    const before = (await auditRows('categories')).length;
+    await db.execute("INSERT INTO categories (name, slug) VALUES ('A', 'a'), ('B', 'b'), ('C', 'c')");
     await expect(
-      db.execute(
-        "INSERT INTO payments (order_id, method, status, amount) SELECT MAX(order_id), 'card', 'captured', 1 FROM orders",
-      ),
-    ).rejects.toThrow(/no audit_chain_head row for payments/);
-    await applyAudit(db);
-    await db.execute(
-      "INSERT INTO payments (order_id, method, status, amount) SELECT MAX(order_id), 'card', 'captured', 1 FROM orders",
-    );
-    expect(await auditRows('payments')).toHaveLength(1);
+      db.transaction(async (tx) => {
+        await tx.execute("INSERT INTO categories (name, slug) VALUES ('D', 'd')");
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    const rows = await auditRows('categories');
+    expect(rows.length - before).toBe(3);
+    expect(rows.slice(-3).map((r) => r.newValues?.slug)).toEqual(['a', 'b', 'c']);
+    expect(rows.every((r) => r.sealId === null)).toBe(true);
+    expect((await verifyAudit(db)).ok).toBe(true);
   });
 
   it('refuses to apply when audit_config enables a table that does not exist', async () => {

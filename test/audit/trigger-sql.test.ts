@@ -32,6 +32,27 @@ describe('trigger generation', () => {
     expect(() => buildTriggers({ ...spec, primaryKey: [] }, mariadb)).toThrow(/no primary key/);
   });
 
+  it('writes one statement per row event: an INSERT carrying the content hash, no shared row', () => {
+    const spec = {
+      table: 'orders',
+      columns: [
+        { name: 'order_id', dataType: 'int' },
+        { name: 'status', dataType: 'varchar' },
+        { name: 'updated_at', dataType: 'datetime' },
+      ],
+      primaryKey: ['order_id'],
+    };
+    for (const t of buildTriggers(spec, mariadb)) {
+      const body = t.create.replace(/\/\*.*?\*\//g, '');
+      expect(body.match(/INSERT INTO audit_log/g), t.event).toHaveLength(1);
+      expect(body, t.event).not.toMatch(/\bUPDATE\s+audit|SELECT\s|FOR UPDATE|CHAR_LENGTH/);
+      // The table name and the action are encoded once, when the trigger is generated.
+      expect(body, t.event).toContain(`SHA2(CONCAT('6:orders6:${t.event}'`);
+    }
+    const update = buildTriggers(spec, mariadb).find((t) => t.event === 'UPDATE')?.create ?? '';
+    expect(update).toMatch(/IF v_changed = 1 THEN\s+INSERT INTO audit_log/);
+  });
+
   it('explains the binary-logging refusal (1419) with the fix', () => {
     const refused = new QueryError({
       shape: 'CREATE TRIGGER ...',

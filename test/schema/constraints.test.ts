@@ -106,10 +106,12 @@ describe('conventions', () => {
          ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME
         AND c.COLUMN_NAME IN ('created_at', 'updated_at')
        WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE'
-         AND t.TABLE_NAME NOT IN ('mysqlops_schema_history', 'audit_log', 'audit_chain_head')
+         AND t.TABLE_NAME NOT IN ('mysqlops_schema_history', 'audit_log', 'audit_seal')
+         AND t.TABLE_NAME NOT LIKE 'etl\\_%'
        GROUP BY t.TABLE_NAME`,
     );
-    // audit_log is append-only (changed_at); audit_chain_head is bookkeeping written by triggers.
+    // audit_log is append-only (changed_at); audit_seal rows are written once (sealed_at, purged_at).
+    // etl_* tables are the ETL's own queue, state and run log (V0005, docs/etl.md).
     expect(rows.length).toBe(OLTP_TABLES.length + REPORTING_TABLES.length + 1);
     for (const r of rows) expect(Number(r.n), r.TABLE_NAME).toBe(2);
   });
