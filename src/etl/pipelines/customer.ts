@@ -1,0 +1,150 @@
+/**
+ * customer_order_summary: one row per customer with orders; key customer_id. Built from
+ * per-customer-per-month partials (etl_customer_monthly), so new orders recompute only the
+ * (customer, month) cells they touch (index range on ix_orders_customer_ordered) and re-sum the
+ * touched customers' few partial rows. Pending keys: k1 = customer_id, k2 = TO_DAYS(month), or 0
+ * when only the copied attributes (email, name) or the segment clock changed.
+ *
+ * The segment follows the rules in docs/etl.md on the segment clock `etl_state.as_of` (the newest
+ * order's time), so a rebuild and an incremental run agree; when the clock moves, `prepare`
+ * queues exactly the customers whose segment a threshold crossing can change.
+ */
+import { fill, KEPT, monthOf, type PipelineDef, runAll, type Targets } from './shared.js';
+
+/** Spend (kept orders, total_amount) from which an active customer is vip. */
+export const VIP_SPEND = 2500;
+/** Kept orders from which an active customer is vip. */
+export const VIP_ORDERS = 10;
+
+const NAME = 'customer_order_summary';
+
+const MONTHLY_COLUMNS = `customer_id, month_start, orders, delivered_orders, cancelled_orders, returned_orders,
+  kept_orders, items, spent, first_order_at, last_order_at`;
+
+/**
+ * Full build of the partials: order-level and item-level sums aggregated separately and merged
+ * with UNION ALL, so the server never groups 1M joined rows per order.
+ */
+const MONTHLY_ALL = `
+INSERT INTO {monthly} (${MONTHLY_COLUMNS})
+SELECT u.customer_id, u.m, SUM(u.n), SUM(u.done), SUM(u.cancelled), SUM(u.returned), SUM(u.kept),
+  COALESCE(SUM(u.items), 0), SUM(u.spent), MIN(u.first_at), MAX(u.last_at)
+FROM (
+  SELECT o.customer_id, ${monthOf('o.ordered_at')} AS m, COUNT(*) AS n, SUM(o.status = 'delivered') AS done,
+    SUM(o.status = 'cancelled') AS cancelled, SUM(o.status = 'returned') AS returned, SUM(${KEPT}) AS kept,
+    NULL AS items, SUM(IF(${KEPT}, o.total_amount, 0)) AS spent, MIN(o.ordered_at) AS first_at,
+    MAX(o.ordered_at) AS last_at
+  FROM orders o GROUP BY o.customer_id, m
+  UNION ALL
+  SELECT o.customer_id, ${monthOf('o.ordered_at')}, 0, 0, 0, 0, 0, SUM(oi.quantity), 0, NULL, NULL
+  FROM order_items oi STRAIGHT_JOIN orders o ON o.order_id = oi.order_id
+  WHERE ${KEPT} GROUP BY o.customer_id, ${monthOf('o.ordered_at')}
+) u
+GROUP BY u.customer_id, u.m`;
+
+/** The partial cells named in {batch} (k2 > 0), from their customers' orders in those months. */
+const MONTHLY_BATCH = `
+INSERT INTO {monthly} (${MONTHLY_COLUMNS})
+SELECT x.customer_id, x.m, COUNT(*), SUM(x.status = 'delivered'), SUM(x.status = 'cancelled'),
+  SUM(x.status = 'returned'), SUM(x.kept), COALESCE(SUM(IF(x.kept, x.units, 0)), 0),
+  SUM(IF(x.kept, x.total_amount, 0)), MIN(x.ordered_at), MAX(x.ordered_at)
+FROM (
+  SELECT STRAIGHT_JOIN o.order_id, o.customer_id, FROM_DAYS(b.k2) AS m, o.status, o.total_amount, o.ordered_at,
+    ${KEPT} AS kept, SUM(oi.quantity) AS units
+  FROM {batch} b
+  JOIN orders o ON o.customer_id = b.k1 AND o.ordered_at >= FROM_DAYS(b.k2)
+    AND o.ordered_at < FROM_DAYS(b.k2) + INTERVAL 1 MONTH
+  LEFT JOIN order_items oi ON oi.order_id = o.order_id
+  WHERE b.k2 > 0
+  GROUP BY o.order_id, o.customer_id, b.k2, o.status, o.total_amount, o.ordered_at
+) x
+GROUP BY x.customer_id, x.m`;
+
+/** The segment rules (docs/etl.md), over the aggregate `a` and the clock `k`. */
+const SEGMENT = `CASE
+    WHEN a.last_order_at < k.as_of - INTERVAL 365 DAY THEN 'churned'
+    WHEN a.last_order_at < k.as_of - INTERVAL 180 DAY THEN 'at_risk'
+    WHEN a.first_order_at >= k.as_of - INTERVAL 90 DAY THEN 'new'
+    WHEN a.total_spent >= ${VIP_SPEND} OR a.kept_orders >= ${VIP_ORDERS} THEN 'vip'
+    ELSE 'regular'
+  END`;
+
+/**
+ * The report rows from the partials of `source` (all, or the batch's customers). STRAIGHT_JOIN
+ * keeps the aggregate first and customers second: otherwise MariaDB may pick a lateral plan (split
+ * materialization) that recomputes the aggregate once per customer.
+ */
+const SUMMARY_FROM = (source: string) => `
+INSERT INTO {report} (customer_id, email, customer_name, customer_segment, total_orders, completed_orders,
+  cancelled_orders, returned_orders, total_items, total_spent, avg_order_value, first_order_at, last_order_at)
+SELECT STRAIGHT_JOIN c.customer_id, c.email, CONCAT(c.first_name, ' ', c.last_name), ${SEGMENT},
+  a.total_orders, a.completed_orders, a.cancelled_orders, a.returned_orders, a.total_items, a.total_spent,
+  IF(a.kept_orders > 0, ROUND(a.total_spent / a.kept_orders, 2), 0), a.first_order_at, a.last_order_at
+FROM (
+  SELECT cm.customer_id, SUM(cm.orders) AS total_orders, SUM(cm.delivered_orders) AS completed_orders,
+    SUM(cm.cancelled_orders) AS cancelled_orders, SUM(cm.returned_orders) AS returned_orders,
+    SUM(cm.kept_orders) AS kept_orders, SUM(cm.items) AS total_items, SUM(cm.spent) AS total_spent,
+    MIN(cm.first_order_at) AS first_order_at, MAX(cm.last_order_at) AS last_order_at
+  FROM ${source}
+  GROUP BY cm.customer_id
+) a
+JOIN customers c ON c.customer_id = a.customer_id
+CROSS JOIN (SELECT as_of FROM etl_state WHERE pipeline = '${NAME}') k`;
+
+/** The segment clock: the newest order's time (NULL without orders). */
+export const SET_AS_OF = `UPDATE etl_state SET as_of = (SELECT MAX(ordered_at) FROM orders) WHERE pipeline = '${NAME}'`;
+
+const CLOCK_MOVED = `
+SELECT COUNT(*) AS moved FROM etl_state e CROSS JOIN (SELECT MAX(ordered_at) AS m FROM orders) n
+WHERE e.pipeline = '${NAME}' AND NOT (e.as_of <=> n.m)`;
+
+/** Customers whose segment may differ between the old and the new clock (thresholds crossed). */
+const QUEUE_CLOCK_CROSSINGS = `
+INSERT IGNORE INTO etl_pending (pipeline, k1, k2)
+SELECT '${NAME}', s.customer_id, 0
+FROM customer_order_summary s
+CROSS JOIN (
+  SELECT LEAST(COALESCE(e.as_of, n.m), COALESCE(n.m, e.as_of)) AS lo,
+         GREATEST(COALESCE(e.as_of, n.m), COALESCE(n.m, e.as_of)) AS hi
+  FROM etl_state e CROSS JOIN (SELECT MAX(ordered_at) AS m FROM orders) n
+  WHERE e.pipeline = '${NAME}'
+) w
+WHERE s.last_order_at BETWEEN w.lo - INTERVAL 365 DAY AND w.hi - INTERVAL 365 DAY
+   OR s.last_order_at BETWEEN w.lo - INTERVAL 180 DAY AND w.hi - INTERVAL 180 DAY
+   OR s.first_order_at BETWEEN w.lo - INTERVAL 90 DAY AND w.hi - INTERVAL 90 DAY`;
+
+export const customerOrderSummary: PipelineDef = {
+  name: NAME,
+  keyColumns: ['customer_id'],
+  helpers: ['customerMonthly'],
+  build: async (sql, t: Targets) => {
+    await sql.execute(fill(MONTHLY_ALL, t, { monthly: t.customerMonthly }));
+    return (await sql.execute(fill(SUMMARY_FROM('{monthly} cm'), t, { monthly: t.customerMonthly })))
+      .affectedRows;
+  },
+  batch: (sql, t) => {
+    const f = (s: string) => fill(s, t, { monthly: t.customerMonthly, cust: 'etl_batch_customers' });
+    return runAll(sql, [
+      { text: f('DROP TEMPORARY TABLE IF EXISTS {cust}') },
+      { text: f('CREATE TEMPORARY TABLE {cust} (customer_id BIGINT UNSIGNED NOT NULL PRIMARY KEY)') },
+      { text: f('INSERT INTO {cust} SELECT DISTINCT k1 FROM {batch}') },
+      {
+        text: f(`DELETE cm FROM {monthly} cm JOIN {batch} b
+                 ON b.k2 > 0 AND cm.customer_id = b.k1 AND cm.month_start = FROM_DAYS(b.k2)`),
+      },
+      { text: f(MONTHLY_BATCH) },
+      { text: f('DELETE s FROM {report} s JOIN {cust} u ON s.customer_id = u.customer_id') },
+      {
+        text: f(SUMMARY_FROM('{cust} u JOIN {monthly} cm ON cm.customer_id = u.customer_id')),
+        count: true,
+      },
+      { text: f('DROP TEMPORARY TABLE {cust}') },
+    ]);
+  },
+  prepare: async (sql) => {
+    const [row] = await sql.query<{ moved: number }>(CLOCK_MOVED);
+    if (Number(row?.moved ?? 0) === 0) return;
+    await sql.execute(QUEUE_CLOCK_CROSSINGS);
+    await sql.execute(SET_AS_OF);
+  },
+};

@@ -1,0 +1,73 @@
+/**
+ * What every pipeline definition provides, and the small SQL helpers they share. Table names are
+ * placeholders (`{report}`, `{batch}`...) filled with quoted names, so the same statements build
+ * the live report, a shadow table (`--full`) or a temporary table (`etl verify`).
+ */
+import { quoteId } from '../../db/index.js';
+import type { PipelineName, SqlRunner } from '../types.js';
+
+/** The tables a statement works on; every value is an unquoted, valid identifier. */
+export interface Targets {
+  /** The report table to fill (live, shadow or temporary). */
+  report: string;
+  /** etl_product_monthly or a temporary copy. */
+  monthly: string;
+  /** etl_customer_monthly or a temporary copy. */
+  customerMonthly: string;
+  /** etl_customer_cohort or a temporary copy. */
+  cohort: string;
+  /** The temporary table holding the batch's pending keys (k1, k2). */
+  batch: string;
+}
+
+export const LIVE_TARGETS = (report: string): Targets => ({
+  report,
+  monthly: 'etl_product_monthly',
+  customerMonthly: 'etl_customer_monthly',
+  cohort: 'etl_customer_cohort',
+  batch: 'etl_batch',
+});
+
+export interface PipelineDef {
+  name: PipelineName;
+  /** Columns of the report's primary key. */
+  keyColumns: readonly string[];
+  /** Helper tables the full build refills (emptied by the caller first). */
+  helpers: ReadonlyArray<'monthly' | 'customerMonthly' | 'cohort'>;
+  /** Fill the empty `t.report` (and helpers) from scratch; returns rows written to the report. */
+  build(sql: SqlRunner, t: Targets): Promise<number>;
+  /** Recompute the keys in `t.batch`, inside the batch's transaction; returns rows written. */
+  batch(sql: SqlRunner, t: Targets): Promise<number>;
+  /** Before incremental batches (in its own transaction): queue keys that time alone changed. */
+  prepare?(sql: SqlRunner): Promise<void>;
+  /** After the batches of an incremental run: whole-report touches (ranks). */
+  finish?(sql: SqlRunner, t: Targets): Promise<void>;
+}
+
+/** `template` with each `{name}` replaced by the quoted table name. */
+export function fill(template: string, t: Targets, extra: Record<string, string> = {}): string {
+  const names: Record<string, string> = { ...t, ...extra };
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => {
+    const name = names[key];
+    return name === undefined ? whole : quoteId(name);
+  });
+}
+
+/** Orders whose money counts: neither cancelled nor returned (as in the analytics views). */
+export const KEPT = "o.status NOT IN ('cancelled', 'returned')";
+
+/** The first day of the month of a DATETIME expression. */
+export const monthOf = (expr: string) => `CAST(DATE_FORMAT(${expr}, '%Y-%m-01') AS DATE)`;
+
+/** Run statements in order, summing affected rows of the ones marked `count`. */
+export async function runAll(
+  sql: SqlRunner,
+  statements: ReadonlyArray<{ text: string; count?: boolean; params?: unknown[] }>,
+): Promise<number> {
+  let written = 0;
+  for (const s of statements) {
+    const r = await sql.execute(s.text, s.params as never);
+    if (s.count) written += r.affectedRows;
+  }
+  return written;
+}

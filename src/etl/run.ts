@@ -1,0 +1,417 @@
+/**
+ * `runEtl()`: run pipelines under their locks. Per pipeline: drain the change log (dispatch lock),
+ * then either rebuild the report into a shadow table and swap it in with one RENAME TABLE (`full`,
+ * or when the report was never completed), or recompute the pending keys in bounded set-based
+ * batches, one transaction each. Every run is logged in etl_runs; every write carries the session
+ * context `{ user: 'etl' }` for the audit trail.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type ContextualDatabase,
+  DatabaseManager,
+  type DatabaseManagerConfig,
+  quoteId,
+} from '../db/index.js';
+import { isConnectionLost, MysqlopsError, UsageError } from '../errors.js';
+import { dispatchChanges } from './dispatch.js';
+import { LockSession } from './lock.js';
+import { DEFINITIONS, fill, LIVE_TARGETS, type PipelineDef, SET_AS_OF } from './pipelines/index.js';
+import {
+  type EtlProgress,
+  PIPELINES,
+  type PipelineName,
+  type PipelineRunResult,
+  type RunEtlOptions,
+  type RunEtlResult,
+} from './types.js';
+
+export const DEFAULT_BATCH_SIZE = 5_000;
+/**
+ * In-memory temporary tables of up to 256 MiB for full builds (session only; the default 16 MiB
+ * sends the GROUP BY of a million order lines to disk and doubles the build time).
+ */
+export const FULL_BUILD_TMP_TABLE_BYTES = 256 * 1024 * 1024;
+export const FULL_BUILD_SESSION = 'SET SESSION tmp_table_size = ?, max_heap_table_size = ?';
+const DISPATCH_LOCK = 'dispatch';
+const DISPATCH_WAIT_SECONDS = 60;
+
+/** The pipelines named (default all), in run order; unknown names are a UsageError (exit 2). */
+export function resolvePipelines(names: readonly string[] | undefined): PipelineName[] {
+  if (!names || names.length === 0) return [...PIPELINES];
+  const unknown = names.filter((n) => !(PIPELINES as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `unknown ETL pipeline${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`,
+      `choose from ${PIPELINES.join(', ')}`,
+    );
+  }
+  return PIPELINES.filter((p) => names.includes(p));
+}
+
+/**
+ * Run the pipelines (all by default) on `config.connection.database`. Incremental unless
+ * `options.full`; a pipeline whose report was never completed is built in full. Throws
+ * E_ETL_LOCKED when another run holds a requested pipeline (nothing runs then), and E_ETL when a
+ * pipeline fails (after the run log records it; committed batches stay, the rest stays pending).
+ *
+ * ```ts
+ * const r = await runEtl(loadConfig(), { pipelines: ['daily_sales_summary'] });
+ * ```
+ */
+export async function runEtl(
+  config: DatabaseManagerConfig,
+  options: RunEtlOptions = {},
+): Promise<RunEtlResult> {
+  const started = performance.now();
+  const pipelines = resolvePipelines(options.pipelines);
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new UsageError(`batchSize must be a positive integer (got ${String(options.batchSize)})`);
+  }
+  const database = config.connection.database;
+  if (!database) {
+    throw new MysqlopsError({ code: 'E_CONFIG', message: 'the ETL needs a database (DB_NAME)', exitCode: 2 });
+  }
+  const report = options.onProgress ?? (() => {});
+  const manager = new DatabaseManager({ ...config, pool: { ...config.pool, size: 2 } });
+  let locks: LockSession | undefined;
+  try {
+    await manager.initialize();
+    locks = await LockSession.open(config, database);
+    await locks.takePipelines(pipelines);
+    report({
+      pipeline: null,
+      phase: 'lock',
+      message: `holding the ETL locks of ${pipelines.join(', ')}`,
+      done: 0,
+      total: 0,
+    });
+    const db = manager.withContext({ user: 'etl', requestId: `etl-${randomUUID()}` });
+    const results: PipelineRunResult[] = [];
+    for (const name of pipelines) {
+      const { result: r, failure } = await runPipeline(
+        db,
+        locks,
+        DEFINITIONS[name],
+        { ...options, batchSize },
+        report,
+      );
+      results.push(r);
+      if (r.status === 'failed') {
+        throw new MysqlopsError({
+          code: 'E_ETL',
+          message: `ETL pipeline ${name} failed: ${r.error}`,
+          hint: 'batches already committed stay; the rest stays pending: fix the cause and run `mysqlops etl run` again',
+          cause: failure,
+        });
+      }
+    }
+    return { database, pipelines: results, ms: Math.round(performance.now() - started) };
+  } finally {
+    await locks?.close();
+    await manager.close();
+  }
+}
+
+interface State {
+  built: number;
+  /** A decimal string: change ids (UUID_SHORT) exceed what a JavaScript number holds exactly. */
+  last_change_id: string;
+}
+
+async function runPipeline(
+  db: ContextualDatabase,
+  locks: LockSession,
+  def: PipelineDef,
+  options: RunEtlOptions & { batchSize: number },
+  report: (e: EtlProgress) => void,
+): Promise<{ result: PipelineRunResult; failure?: unknown }> {
+  const started = performance.now();
+  const name = def.name;
+  const before = await readState(db, name);
+  const mode: 'full' | 'incremental' = options.full || before.built !== 1 ? 'full' : 'incremental';
+  const { insertId: runId } = await db.execute(
+    `INSERT INTO etl_runs (pipeline, mode, status, started_at, watermark_before)
+     VALUES (?, ?, 'running', UTC_TIMESTAMP(3), ?)`,
+    [name, mode, before.last_change_id],
+  );
+  const counts = { batches: 0, rowsRead: 0, rowsWritten: 0 };
+  let error: string | undefined;
+  let failure: unknown;
+  try {
+    if (mode === 'full') await fullBuild(db, locks, def, counts, report);
+    else await incremental(db, locks, def, options, counts, report);
+  } catch (err) {
+    failure = err;
+    error = err instanceof Error ? err.message : String(err);
+  }
+  const after = await readState(db, name).catch(() => before);
+  await db
+    .execute(
+      `UPDATE etl_runs SET status = ?, finished_at = UTC_TIMESTAMP(3), batches = ?, rows_read = ?, rows_written = ?,
+         watermark_after = ?, error = ? WHERE run_id = ?`,
+      [
+        error ? 'failed' : 'success',
+        counts.batches,
+        counts.rowsRead,
+        counts.rowsWritten,
+        after.last_change_id,
+        error?.slice(0, 1000) ?? null,
+        runId,
+      ],
+    )
+    .catch(() => undefined);
+  if (!error) {
+    await db.execute('UPDATE etl_state SET last_run_at = UTC_TIMESTAMP() WHERE pipeline = ?', [name]);
+  }
+  report({
+    pipeline: name,
+    phase: 'done',
+    message: `${name}: ${mode} run ${error ? 'failed' : 'done'}`,
+    done: 1,
+    total: 1,
+  });
+  return {
+    result: {
+      pipeline: name,
+      runId,
+      mode,
+      status: error ? 'failed' : 'success',
+      ...counts,
+      watermarkBefore: before.last_change_id,
+      watermarkAfter: after.last_change_id,
+      ms: Math.round(performance.now() - started),
+      ...(error ? { error } : {}),
+    },
+    failure,
+  };
+}
+
+async function readState(db: ContextualDatabase, name: PipelineName): Promise<State> {
+  const [row] = await db.query<State>(
+    'SELECT built, CAST(last_change_id AS CHAR) AS last_change_id FROM etl_state WHERE pipeline = ?',
+    [name],
+  );
+  if (!row) {
+    throw new MysqlopsError({
+      code: 'E_ETL',
+      message: `etl_state has no row for ${name}: the ETL tables are missing or incomplete`,
+      hint: 'run `mysqlops migrate up` (migration V0005 creates them)',
+    });
+  }
+  return { built: Number(row.built), last_change_id: String(row.last_change_id) };
+}
+
+async function withDispatchLock<T>(locks: LockSession, fn: () => Promise<T>): Promise<T> {
+  const holder = await locks.take(DISPATCH_LOCK, DISPATCH_WAIT_SECONDS);
+  if (holder !== null) {
+    throw new MysqlopsError({
+      code: 'E_ETL_LOCKED',
+      message: `the ETL change log is being drained by another run (server connection ${holder}) for more than ${DISPATCH_WAIT_SECONDS} s`,
+      hint: 'run again later',
+    });
+  }
+  try {
+    return await fn();
+  } finally {
+    await locks.release(DISPATCH_LOCK);
+  }
+}
+
+type Counts = { batches: number; rowsRead: number; rowsWritten: number };
+
+/**
+ * Rebuild into `<report>__etl_new` and swap it in with one RENAME TABLE: readers see the old
+ * report until the new one is complete. Changes committed after `capturing` is set are queued
+ * for this pipeline, so the next incremental run catches what the build's snapshot missed.
+ */
+async function fullBuild(
+  db: ContextualDatabase,
+  locks: LockSession,
+  def: PipelineDef,
+  counts: Counts,
+  report: (e: EtlProgress) => void,
+): Promise<void> {
+  const name = def.name;
+  const shadow = `${name}__etl_new`;
+  const old = `${name}__etl_old`;
+  const steps = 4;
+  report({
+    pipeline: name,
+    phase: 'dispatch',
+    message: `${name}: draining the change log`,
+    done: 0,
+    total: steps,
+  });
+  await withDispatchLock(locks, async () => {
+    await dispatchChanges(db);
+    await db.execute('UPDATE etl_state SET built = 0, capturing = 1 WHERE pipeline = ?', [name]);
+    for (;;) {
+      const r = await db.execute('DELETE FROM etl_pending WHERE pipeline = ? LIMIT 50000', [name]);
+      if (r.affectedRows < 50_000) break;
+    }
+  });
+  if (name === 'customer_order_summary') await db.execute(SET_AS_OF);
+  report({ pipeline: name, phase: 'full', message: `${name}: building ${shadow}`, done: 1, total: steps });
+  await db.execute(`DROP TABLE IF EXISTS ${quoteId(shadow)}, ${quoteId(old)}`);
+  await db.execute(`CREATE TABLE ${quoteId(shadow)} LIKE ${quoteId(name)}`);
+  for (const h of def.helpers) {
+    await db.execute(`TRUNCATE TABLE ${quoteId(LIVE_TARGETS(name)[h])}`);
+  }
+  // Rows read: the source tables' sizes from InnoDB statistics (an estimate; counting them exactly
+  // would cost a scan per pipeline).
+  const [source] = await db.query<{ n: number }>(
+    `SELECT SUM(TABLE_ROWS) AS n FROM information_schema.TABLES
+     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('orders', 'order_items')`,
+  );
+  counts.rowsRead = Number(source?.n ?? 0);
+  // One pinned connection: the build may use temporary tables (ranks).
+  counts.rowsWritten = await db.transaction(
+    async (tx) => {
+      await tx.execute(FULL_BUILD_SESSION, [FULL_BUILD_TMP_TABLE_BYTES, FULL_BUILD_TMP_TABLE_BYTES]);
+      return def.build(tx, { ...LIVE_TARGETS(name), report: shadow });
+    },
+    {
+      isolationLevel: 'READ COMMITTED',
+    },
+  );
+  counts.batches = 1;
+  report({
+    pipeline: name,
+    phase: 'full',
+    message: `${name}: swapping in the new report`,
+    done: 3,
+    total: steps,
+  });
+  await db.execute(
+    `RENAME TABLE ${quoteId(name)} TO ${quoteId(old)}, ${quoteId(shadow)} TO ${quoteId(name)}`,
+  );
+  await db.execute(`DROP TABLE ${quoteId(old)}`);
+  await db.execute('UPDATE etl_state SET built = 1, last_full_at = UTC_TIMESTAMP() WHERE pipeline = ?', [
+    name,
+  ]);
+}
+
+async function incremental(
+  db: ContextualDatabase,
+  locks: LockSession,
+  def: PipelineDef,
+  options: RunEtlOptions & { batchSize: number },
+  counts: Counts,
+  report: (e: EtlProgress) => void,
+): Promise<void> {
+  const name = def.name;
+  report({
+    pipeline: name,
+    phase: 'dispatch',
+    message: `${name}: draining the change log`,
+    done: 0,
+    total: 0,
+  });
+  await withDispatchLock(locks, () => dispatchChanges(db));
+  if (def.prepare) {
+    const prepare = def.prepare;
+    await retryTransient(options, () =>
+      db.transaction((tx) => prepare(tx), { isolationLevel: 'READ COMMITTED' }),
+    );
+  }
+  const [p] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM etl_pending WHERE pipeline = ?', [
+    name,
+  ]);
+  const total = Number(p?.n ?? 0);
+  const t = LIVE_TARGETS(name);
+  let done = 0;
+  for (;;) {
+    if (options.signal?.aborted) {
+      throw new MysqlopsError({
+        code: 'E_ETL',
+        message: `interrupted after ${counts.batches} batch(es); the remaining keys stay pending`,
+      });
+    }
+    const r = await retryTransient(options, () =>
+      db.transaction(
+        async (tx) => {
+          await tx.execute(fill('DROP TEMPORARY TABLE IF EXISTS {batch}', t));
+          await tx.execute(
+            fill(
+              'CREATE TEMPORARY TABLE {batch} (k1 BIGINT UNSIGNED NOT NULL, k2 INT UNSIGNED NOT NULL, PRIMARY KEY (k1, k2))',
+              t,
+            ),
+          );
+          const keys = (
+            await tx.execute(
+              fill(
+                'INSERT INTO {batch} SELECT k1, k2 FROM etl_pending WHERE pipeline = ? ORDER BY k1, k2 LIMIT ?',
+                t,
+              ),
+              [name, options.batchSize],
+            )
+          ).affectedRows;
+          let written = 0;
+          if (keys > 0) {
+            written = await def.batch(tx, t);
+            await tx.execute(
+              fill(
+                'DELETE p FROM etl_pending p JOIN {batch} b ON p.pipeline = ? AND p.k1 = b.k1 AND p.k2 = b.k2',
+                t,
+              ),
+              [name],
+            );
+          }
+          await tx.execute(fill('DROP TEMPORARY TABLE {batch}', t));
+          return { keys, written };
+        },
+        { isolationLevel: 'READ COMMITTED' },
+      ),
+    );
+    if (r.keys === 0) break;
+    counts.batches++;
+    counts.rowsRead += r.keys;
+    counts.rowsWritten += r.written;
+    done += r.keys;
+    report({
+      pipeline: name,
+      phase: 'batch',
+      message: `${name}: batch ${counts.batches}`,
+      done,
+      total: Math.max(total, done),
+    });
+  }
+  if (def.finish) {
+    const finish = def.finish;
+    report({
+      pipeline: name,
+      phase: 'finish',
+      message: `${name}: finishing`,
+      done,
+      total: Math.max(total, done),
+    });
+    await retryTransient(options, () =>
+      db.transaction((tx) => finish(tx, t), { isolationLevel: 'READ COMMITTED' }),
+    );
+  }
+}
+
+/**
+ * Run `fn` again after a transient failure: a lost connection, or a transaction that ran out of
+ * its own deadlock retries. Each batch is idempotent (its keys leave the queue only when it commits).
+ */
+export async function retryTransient<T>(
+  options: Pick<RunEtlOptions, 'maxRetries'> & { baseDelayMs?: number },
+  fn: () => Promise<T>,
+): Promise<T> {
+  const max = options.maxRetries ?? 5;
+  const base = options.baseDelayMs ?? 100;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const transient =
+        isConnectionLost(err) ||
+        (err instanceof MysqlopsError &&
+          (err.code === 'E_CONNECTION_LOST' || err.code === 'E_TRANSACTION_RETRIES'));
+      if (!transient || attempt >= max) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(5000, base * 2 ** attempt)));
+    }
+  }
+}

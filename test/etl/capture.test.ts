@@ -1,0 +1,82 @@
+/**
+ * Change capture edge cases: an item written while its order was invisible, the segment clock
+ * moving, and the session context every ETL write carries.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runEtl, verifyEtl } from '../../src/etl/index.js';
+import type { TestDatabase } from '../support/db.js';
+import { insertOrder, seededDatabase } from './helpers.js';
+
+let t: TestDatabase;
+
+beforeAll(async () => {
+  t = await seededDatabase('etl_capture');
+  await runEtl(t.config());
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+describe('change capture', () => {
+  it('picks up an item loaded before its order was visible (foreign_key_checks = 0)', async () => {
+    const [m] = await t.db.query<{ next: number }>('SELECT MAX(order_id) + 1000 AS next FROM orders');
+    const orderId = Number(m?.next);
+    const [p] = await t.db.query<{ product_id: number; price: string }>(
+      'SELECT product_id, price FROM products ORDER BY product_id DESC LIMIT 1',
+    );
+    await t.db.transaction(async (tx) => {
+      await tx.execute('SET SESSION foreign_key_checks = 0');
+      await tx.execute(
+        'INSERT INTO order_items (order_id, product_id, quantity, unit_price, line_total) VALUES (?, ?, 3, ?, 3 * ?)',
+        [orderId, p?.product_id, p?.price, p?.price],
+      );
+      await tx.execute('SET SESSION foreign_key_checks = 1');
+    });
+    const [logged] = await t.db.query<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM etl_change_log WHERE source = 'item' AND order_id = ? AND ordered_at IS NULL",
+      [orderId],
+    );
+    expect(Number(logged?.n)).toBe(1);
+    await t.db.execute(
+      `INSERT INTO orders (order_id, customer_id, status, ordered_at, paid_at, subtotal, total_amount)
+       SELECT ?, MIN(customer_id), 'paid', '2025-06-15 08:00:00', '2025-06-15 08:00:00', 3 * ?, 3 * ? FROM customers`,
+      [orderId, p?.price, p?.price],
+    );
+    await runEtl(t.config());
+    const v = await verifyEtl(t.config());
+    expect(v.pipelines.filter((x) => !x.ok)).toEqual([]);
+  });
+
+  it('re-segments the customers a moving clock affects, and only those', async () => {
+    const [c] = await t.db.query<{ id: number }>('SELECT MAX(customer_id) AS id FROM customer_order_summary');
+    // Half a year after the newest order: many customers cross the 180 and 365 day thresholds.
+    await insertOrder(t.db, Number(c?.id), '2026-07-01 12:00:00');
+    const before = await t.db.query<{ s: string; n: number }>(
+      'SELECT customer_segment AS s, COUNT(*) AS n FROM customer_order_summary GROUP BY 1 ORDER BY 1',
+    );
+    const r = await runEtl(t.config(), { pipelines: ['customer_order_summary'] });
+    expect(r.pipelines[0]?.mode).toBe('incremental');
+    const after = await t.db.query<{ s: string; n: number }>(
+      'SELECT customer_segment AS s, COUNT(*) AS n FROM customer_order_summary GROUP BY 1 ORDER BY 1',
+    );
+    expect(after).not.toEqual(before);
+    const [total] = await t.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM customer_order_summary');
+    expect(r.pipelines[0]?.rowsRead).toBeLessThan(Number(total?.n));
+    const v = await verifyEtl(t.config(), { pipelines: ['customer_order_summary'] });
+    expect(v.pipelines[0]?.differences).toEqual([]);
+  });
+
+  it("writes with the session context { user: 'etl' }, so audit triggers can attribute its changes", async () => {
+    await t.db.execute('CREATE TABLE etl_who (app_user VARCHAR(64) NULL, request_id VARCHAR(255) NULL)');
+    await t.db.execute(
+      `CREATE TRIGGER etl_who_ai AFTER INSERT ON daily_sales_summary FOR EACH ROW
+       INSERT INTO etl_who VALUES (@app_user, @app_request_id)`,
+    );
+    const [c] = await t.db.query<{ id: number }>('SELECT MIN(customer_id) AS id FROM customers');
+    await insertOrder(t.db, Number(c?.id), '2025-03-03 03:03:00');
+    await runEtl(t.config(), { pipelines: ['daily_sales_summary'] });
+    const who = await t.db.query<{ app_user: string; request_id: string }>('SELECT * FROM etl_who');
+    expect(who.length).toBeGreaterThan(0);
+    expect(who.every((w) => w.app_user === 'etl' && /^etl-[0-9a-f-]{36}$/.test(w.request_id))).toBe(true);
+  });
+});
