@@ -24,6 +24,16 @@ if ! command -v openssl >/dev/null 2>&1; then
   PACKAGES="${PACKAGES:+$PACKAGES }openssl"
   MISSING="${MISSING:+$MISSING and }openssl (for the sandbox's TLS certificates)"
 fi
+# Backups compress with zstd (the program: Node 20's zlib has none); bench/backup compares against
+# mydumper/myloader.
+if ! command -v zstd >/dev/null 2>&1; then
+  PACKAGES="${PACKAGES:+$PACKAGES }zstd"
+  MISSING="${MISSING:+$MISSING and }zstd (backup compression)"
+fi
+if ! command -v mydumper >/dev/null 2>&1 || ! command -v myloader >/dev/null 2>&1; then
+  PACKAGES="${PACKAGES:+$PACKAGES }mydumper"
+  MISSING="${MISSING:+$MISSING and }mydumper (the reference in bench/backup)"
+fi
 if [ -n "$PACKAGES" ]; then
   if [ "$(id -u)" != "0" ]; then
     echo "mysqlops needs $MISSING installed, and this user cannot install it." >&2

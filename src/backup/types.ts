@@ -1,0 +1,157 @@
+/**
+ * The shapes of the backup module: options, progress events, results and the manifest. The
+ * manifest is the contract between `backupFull` and `restore`/`verifyBackup`/`listBackups`; its
+ * `format` number changes whenever a reader of an older one could misread a newer one.
+ */
+
+/** How the data files are compressed. `zstd` needs the `zstd` program (Debian package `zstd`). */
+export type Compression = 'zstd' | 'gzip' | 'none';
+
+/** Where backups go and how they are protected; see `BackupSettings` in settings.ts. */
+export interface BackupSettings {
+  /** Directory holding one folder per backup. */
+  dir: string;
+  /** Days to keep backups (used by prune; not yet implemented). */
+  retentionDays: number;
+  /** Encrypt every file with AES-256-GCM. Needs `keyFile`. */
+  encrypt: boolean;
+  /** File holding a 32-byte key (raw, 64 hex characters or base64) or else a passphrase. */
+  keyFile?: string | undefined;
+  /** Default `zstd`. */
+  compression: Compression;
+  /** Worker connections. Default 4. */
+  threads: number;
+}
+
+export interface BackupProgress {
+  phase: 'snapshot' | 'plan' | 'dump' | 'schema' | 'manifest';
+  /** Rows written so far / estimated rows (dump phase). */
+  rows: number;
+  totalRows: number;
+  /** `db.table` being worked on, when there is one. */
+  table?: string;
+}
+
+export interface RestoreProgress {
+  phase: 'check' | 'schema' | 'load' | 'indexes' | 'objects';
+  rows: number;
+  totalRows: number;
+  table?: string;
+}
+
+/** One file of a backup, as the manifest lists it. */
+export interface ManifestFile {
+  /** Path relative to the backup folder, always with `/`. */
+  path: string;
+  /** Bytes on disk. */
+  size: number;
+  /** sha256 of the bytes on disk, hex. */
+  sha256: string;
+}
+
+/** One chunk of one table: a data file and the rows in it. */
+export interface ManifestChunk {
+  file: string;
+  rows: number;
+}
+
+export interface ManifestTable {
+  database: string;
+  table: string;
+  /** Columns loaded, in file order (generated columns are not dumped). */
+  columns: string[];
+  rows: number;
+  chunks: ManifestChunk[];
+  /** Who escaped the values: the server (one value per row) or the client (see row-select.ts). */
+  encoding: 'server' | 'client';
+  /** How the table was split: by integer key ranges, key boundaries, or one chunk. */
+  chunking: 'integer-range' | 'key-boundaries' | 'single';
+}
+
+export interface SnapshotInfo {
+  /** How the workers were made to agree: a brief commit block, or equal snapshot positions. */
+  method: 'backup-stage-block-commit' | 'flush-tables-read-lock' | 'position-compare' | 'binlog-copy';
+  /** Milliseconds any global lock or commit block was held (0 when none was taken). */
+  lockHeldMs: number;
+  binlogFile: string | null;
+  binlogPosition: number | null;
+  /** GTID position of the snapshot (MariaDB `gtid_binlog_pos` form, or MySQL GTID set). */
+  gtid: string | null;
+  /** Attempts needed (position-compare only). */
+  attempts: number;
+}
+
+export interface EncryptionInfo {
+  algorithm: 'aes-256-gcm';
+  /** `raw`: the key file holds the key; `scrypt`: the key is derived from a passphrase. */
+  kdf: 'raw' | 'scrypt';
+  /** scrypt salt, base64 (kdf scrypt only). */
+  salt?: string;
+  /** scrypt cost parameters (kdf scrypt only). */
+  params?: { N: number; r: number; p: number };
+  /** HMAC-SHA256 of a fixed text under the key, base64: tells a wrong key before any file is read. */
+  keyCheck: string;
+  /** Plaintext bytes per authenticated segment. */
+  segmentBytes: number;
+}
+
+export interface Manifest {
+  format: 1;
+  tool: { name: 'mysqlops'; version: string };
+  id: string;
+  type: 'full' | 'incremental';
+  server: { flavor: 'mariadb' | 'mysql'; version: string };
+  databases: string[];
+  startedAt: string;
+  finishedAt: string;
+  snapshot: SnapshotInfo;
+  compression: Compression;
+  encryption: EncryptionInfo | null;
+  /** The schema file (DDL of every object), relative path. */
+  schemaFile: string;
+  tables: ManifestTable[];
+  files: ManifestFile[];
+  totals: { rows: number; bytes: number; files: number };
+  /** Incremental backups: what they continue and which binary logs they hold. */
+  incremental?: IncrementalInfo;
+  /**
+   * Encrypted backups: HMAC-SHA256 (base64) under the backup key of this manifest without `mac`, so
+   * a manifest edited to leave a file or a table out is detected like an edited file.
+   */
+  mac?: string;
+}
+
+/** A position in the binary log. */
+export interface BinlogPoint {
+  file: string;
+  position: number;
+  gtid: string | null;
+}
+
+export interface IncrementalInfo {
+  /** The backup this one continues (a full one, or the previous incremental). */
+  parent: string;
+  /** The full backup at the root of the chain. */
+  full: string;
+  /** Where replay starts (the parent's end) and where this backup ends. */
+  start: BinlogPoint;
+  end: BinlogPoint;
+  /** The binary log files copied whole, in order, with the backup file holding each. */
+  binlogs: Array<{ name: string; file: string; size: number }>;
+}
+
+/** The DDL of one database, as stored in the schema file. */
+export interface DatabaseSchema {
+  name: string;
+  createDatabase: string;
+  tables: Array<{ name: string; create: string }>;
+  views: Array<{ name: string; create: string }>;
+  routines: Array<{ name: string; type: 'PROCEDURE' | 'FUNCTION'; create: string; sqlMode: string }>;
+  triggers: Array<{ name: string; table: string; create: string; sqlMode: string }>;
+  events: Array<{ name: string; create: string; sqlMode: string; timeZone: string }>;
+}
+
+export interface SchemaDocument {
+  format: 1;
+  databases: DatabaseSchema[];
+}
