@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatabaseManager, migrate, SEED_TABLES } from '../dist/index.js';
+import { checksums } from './_db.js';
 import { withBenchSandbox } from './_sandbox.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -186,18 +187,6 @@ async function recreate(base: Base, database: string): Promise<void> {
     await db.close();
   }
   await migrate({ ...base, connection: { database } });
-}
-
-async function checksums(base: Base, database: string): Promise<Record<string, string>> {
-  const db = new DatabaseManager({ ...base, connection: { database } });
-  try {
-    const rows = await db.query<{ Table: string; Checksum: string }>(
-      `CHECKSUM TABLE ${SEED_TABLES.join(', ')}`,
-    );
-    return Object.fromEntries(rows.map((r) => [r.Table.split('.').pop() as string, String(r.Checksum)]));
-  } finally {
-    await db.close();
-  }
 }
 
 async function serverSettings(base: Base): Promise<string> {

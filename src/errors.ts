@@ -36,7 +36,12 @@ export type ErrorCode =
   | 'E_ETL'
   | 'E_ETL_LOCKED'
   | 'E_ETL_VERIFY'
-  | 'E_SCHEDULE';
+  | 'E_SCHEDULE'
+  | 'E_BACKUP'
+  | 'E_BACKUP_CORRUPT'
+  | 'E_BACKUP_KEY'
+  | 'E_BACKUP_INCOMPLETE'
+  | 'E_RESTORE_TARGET';
 
 export interface MysqlopsErrorOptions {
   code: ErrorCode;
@@ -317,5 +322,31 @@ export class MigrationError extends MysqlopsError {
 export class SeedError extends MysqlopsError {
   constructor(options: { message: string; hint?: string; cause?: unknown; exitCode?: 1 | 2 }) {
     super({ code: 'E_SEED', ...options });
+  }
+}
+
+/**
+ * A backup or restore that failed. `file` names the backup file concerned (relative to the backup
+ * directory) when there is one: a checksum mismatch, a truncated or altered file, a wrong key.
+ */
+export class BackupError extends MysqlopsError {
+  readonly file: string | undefined;
+
+  constructor(options: {
+    code?: 'E_BACKUP' | 'E_BACKUP_CORRUPT' | 'E_BACKUP_KEY' | 'E_BACKUP_INCOMPLETE' | 'E_RESTORE_TARGET';
+    message: string;
+    hint?: string;
+    file?: string;
+    cause?: unknown;
+    exitCode?: 1 | 2;
+  }) {
+    super({
+      code: options.code ?? 'E_BACKUP',
+      message: options.message,
+      hint: options.hint,
+      cause: options.cause,
+      exitCode: options.exitCode,
+    });
+    this.file = options.file;
   }
 }

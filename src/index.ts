@@ -3,6 +3,7 @@
  */
 export * from './access/index.js';
 export * from './audit/index.js';
+export * from './backup/index.js';
 export {
   DatabaseConfig,
   describeConfig,
@@ -14,6 +15,7 @@ export {
 } from './config/index.js';
 export * from './db/index.js';
 export {
+  BackupError,
   ConfigError,
   type ConfigIssue,
   ConnectError,
@@ -25,6 +27,7 @@ export {
   SeedError,
   UsageError,
 } from './errors.js';
+export * from './etl/index.js';
 export * from './migrate/index.js';
 export {
   destroySandbox,

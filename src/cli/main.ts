@@ -8,6 +8,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { MysqlopsError } from '../errors.js';
 import { registerAccess } from './commands/access.js';
 import { registerAudit } from './commands/audit.js';
+import { registerBackup } from './commands/backup.js';
+import { registerEtl } from './commands/etl.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerSeed } from './commands/seed.js';
@@ -51,8 +53,10 @@ Exit codes: 0 success, 1 operational failure, 2 usage or configuration error.`,
   registerMigrate(program, context);
   registerSeed(program, context);
   registerAudit(program, context);
+  registerEtl(program, context);
   registerAccess(program, context);
   registerUsers(program, context);
+  registerBackup(program, context);
   return { program, context };
 }
 

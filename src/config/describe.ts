@@ -38,6 +38,8 @@ export function describeConfig(config: MysqlopsConfig): Record<string, unknown> 
     monitoring: { ...config.monitoring },
     transactions: { ...config.transactions },
     sandbox: { ...sandbox },
+    // The key file's path is not secret (its content is, and is never read here).
+    backup: { ...config.backup, dir: config.backup.dir ?? null, keyFile: config.backup.keyFile ?? null },
   };
 }
 

@@ -10,7 +10,14 @@ import type { ConfigIssue } from '../errors.js';
 import { Secret } from '../secret.js';
 import type { ConfigLayer } from './layers.js';
 import { type Read, readPem, readPemSecret, readSecretFile } from './read-files.js';
-import { connectionSchema, monitoringSchema, poolSchema, sandboxSchema, sslSchema } from './schema.js';
+import {
+  backupSchema,
+  connectionSchema,
+  monitoringSchema,
+  poolSchema,
+  sandboxSchema,
+  sslSchema,
+} from './schema.js';
 
 export type Environ = Record<string, string | undefined>;
 
@@ -35,6 +42,10 @@ export const ENV_VARS = {
   DB_POOL_SIZE: 'pool.size',
   DB_ACQUIRE_TIMEOUT_MS: 'pool.acquireTimeoutMs (default 10000)',
   DB_SLOW_QUERY_MS: 'monitoring.slowQueryMs',
+  BACKUP_DIR: 'backup.dir: where backups go (default <MYSQLOPS_HOME>/backups)',
+  BACKUP_RETENTION_DAYS: 'backup.retentionDays (default 7)',
+  ENCRYPT_BACKUPS: 'backup.encrypt: true or false (default false); needs BACKUP_KEY_FILE',
+  BACKUP_KEY_FILE: 'backup.keyFile: file holding the backup key or passphrase',
 } as const;
 
 export type EnvVarName = keyof typeof ENV_VARS;
@@ -95,6 +106,12 @@ export function layerFromEnv(environ: Environ, cwd: string, issues: ConfigIssue[
       name: check('MYSQLOPS_SANDBOX', sandboxSchema.shape.name, get('MYSQLOPS_SANDBOX')),
       home: resolved(get('MYSQLOPS_HOME')),
     },
+    backup: {
+      dir: resolved(get('BACKUP_DIR')),
+      retentionDays: int('BACKUP_RETENTION_DAYS', backupSchema.shape.retentionDays),
+      encrypt: check('ENCRYPT_BACKUPS', backupSchema.shape.encrypt, toBoolean(get('ENCRYPT_BACKUPS'))),
+      keyFile: resolved(get('BACKUP_KEY_FILE')),
+    },
   };
 }
 
@@ -119,6 +136,15 @@ function toNumber(value: string | undefined): number | string | undefined {
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   return /^[+-]?\d+$/.test(trimmed) ? Number(trimmed) : value;
+}
+
+/** `true`/`false` (any case, also 1/0) become booleans; anything else stays a string for the message. */
+function toBoolean(value: string | undefined): boolean | string | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim().toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  return value;
 }
 
 /** `VERIFY_CA` (the mysql client's spelling) is accepted as `verify-ca`. */

@@ -22,7 +22,9 @@
 import type { z } from 'zod';
 import { secretText, strictObject, text } from './fields.js';
 import {
+  backupSchema,
   connectionSchema,
+  etlSchema,
   monitoringSchema,
   poolSchema,
   sandboxSchema,
@@ -58,6 +60,11 @@ const sectionShape = {
   monitoring: monitoringSchema.partial().optional(),
   transactions: transactionsSchema.partial().optional(),
   sandbox: sandboxSchema.partial().optional(),
+  backup: backupSchema.partial().optional(),
+  etl: strictObject({
+    batchSize: etlSchema.shape.batchSize.optional(),
+    schedule: etlSchema.shape.schedule.partial().optional(),
+  }).optional(),
 };
 
 /** One layer of the file: its top level, or one `environments.<name>` section. */

@@ -146,6 +146,12 @@ function sectionToLayer(section: FileSection, ctx: SectionContext, issues: Confi
     monitoring: section.monitoring,
     transactions: section.transactions,
     sandbox: section.sandbox && { ...section.sandbox, home: resolved(section.sandbox.home) },
+    etl: section.etl,
+    backup: section.backup && {
+      ...section.backup,
+      dir: resolved(section.backup.dir),
+      keyFile: resolved(section.backup.keyFile),
+    },
   };
   const conn = section.connection;
   if (conn) {

@@ -10,9 +10,11 @@ export { describeConfig } from './describe.js';
 export { type LoadConfigOptions, loadConfig } from './load.js';
 export { loadSandboxSettings } from './sandbox-settings.js';
 export {
+  type BackupConfig,
   type ConnectionConfig,
   ENVIRONMENTS,
   type EnvironmentName,
+  type EtlConfig,
   type MonitoringConfig,
   type MysqlopsConfig,
   type PoolConfig,

@@ -4,8 +4,10 @@
  * text, absolute paths). Layers are merged lowest first; a later defined value wins.
  */
 import type {
+  BackupConfig,
   ConfigSections,
   ConnectionConfig,
+  EtlConfig,
   MonitoringConfig,
   PoolConfig,
   SandboxConfig,
@@ -18,6 +20,8 @@ export interface ConfigLayer {
   monitoring?: Partial<MonitoringConfig>;
   transactions?: Partial<TransactionConfig>;
   sandbox?: Partial<SandboxConfig>;
+  backup?: Partial<BackupConfig>;
+  etl?: { batchSize?: number; schedule?: Partial<EtlConfig['schedule']> };
 }
 
 /** `target` with every defined value of `source` copied over it (undefined never erases). */
@@ -41,6 +45,8 @@ export function mergeLayers(
     monitoring: { ...defaults.monitoring },
     transactions: { ...defaults.transactions },
     sandbox: { ...defaults.sandbox },
+    backup: { ...defaults.backup },
+    etl: { ...defaults.etl, schedule: { ...defaults.etl.schedule } },
   };
   for (const layer of layers) {
     if (!layer) continue;
@@ -53,6 +59,11 @@ export function mergeLayers(
     assignDefined(out.monitoring, layer.monitoring);
     assignDefined(out.transactions, layer.transactions);
     assignDefined(out.sandbox, layer.sandbox);
+    assignDefined(out.backup, layer.backup);
+    if (layer.etl) {
+      assignDefined(out.etl, { batchSize: layer.etl.batchSize });
+      assignDefined(out.etl.schedule, layer.etl.schedule);
+    }
   }
   return out;
 }

@@ -30,6 +30,12 @@ export function crossFieldIssues(env: EnvironmentName, config: ConfigSections): 
         'a client certificate and its key go together: set both DB_SSL_CERT and DB_SSL_KEY, or neither',
     });
   }
+  if (config.backup.encrypt && !config.backup.keyFile) {
+    issues.push({
+      path: 'BACKUP_KEY_FILE',
+      message: 'required when ENCRYPT_BACKUPS is true (or set backup.keyFile in the config file)',
+    });
+  }
   if (transactions.maxBackoffMs < transactions.baseBackoffMs) {
     issues.push({
       path: 'transactions.maxBackoffMs',

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
+import { cronProblem } from '../etl/cron.js';
 import { MAX_PORT, NAME_PATTERN, NAME_RULE } from '../sandbox/index.js';
 import { Secret } from '../secret.js';
 import { flag, intIn, millis, oneOf, strictObject, text } from './fields.js';
@@ -111,6 +112,51 @@ export const sandboxSchema = strictObject({
   home: text(),
 });
 
+/** Backups (BACKUP_DIR, BACKUP_RETENTION_DAYS, ENCRYPT_BACKUPS, BACKUP_KEY_FILE). */
+export const backupSchema = strictObject({
+  /** Where backups go, one folder each. Default `<sandbox.home>/backups` (absolute). */
+  dir: text().optional(),
+  /** Days a backup is kept by `backup prune`. Default 7. */
+  retentionDays: intIn(1, 36_500),
+  /** Encrypt every backup file (AES-256-GCM). Default false; needs `keyFile`. */
+  encrypt: flag(),
+  /**
+   * File holding the backup key: 32 raw bytes, 64 hex characters or base64 of 32 bytes, else a
+   * passphrase (stretched with scrypt). Read only when a backup is written or read; never printed.
+   * WARNING: a lost key makes every backup made with it unreadable.
+   */
+  keyFile: text().optional(),
+  /** Compression of backup files: zstd (default; needs the `zstd` program), gzip or none. */
+  compression: oneOf(['zstd', 'gzip', 'none'] as const),
+  /** Worker connections of backup and restore. Default 4. */
+  threads: intIn(1, 64),
+});
+
+/** A five-field cron expression (UTC), or null for "not scheduled". */
+const cron = z
+  .string({ error: (iss) => `expected a cron expression or null, got ${typeof iss.input}` })
+  .superRefine((value, ctx) => {
+    const problem = cronProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: `invalid cron expression: ${problem}` });
+  })
+  .nullable();
+
+/** The reporting ETL (docs/etl.md). */
+export const etlSchema = strictObject({
+  /** Keys recomputed per transaction in incremental runs. Default 5000. */
+  batchSize: intIn(1, 1_000_000),
+  /**
+   * When `mysqlops serve` runs each pipeline (cron, UTC; null: never). Defaults: customers,
+   * products and days every 15 minutes (star-slash-15), cohorts hourly at minute 5.
+   */
+  schedule: strictObject({
+    customer_order_summary: cron,
+    product_performance_summary: cron,
+    daily_sales_summary: cron,
+    customer_cohort_analysis: cron,
+  }),
+});
+
 export const configSchema = strictObject({
   env: oneOf(ENVIRONMENTS),
   configFile: text().optional(),
@@ -120,6 +166,8 @@ export const configSchema = strictObject({
   monitoring: monitoringSchema,
   transactions: transactionsSchema,
   sandbox: sandboxSchema,
+  backup: backupSchema,
+  etl: etlSchema,
 });
 
 // biome-ignore-start lint/suspicious/noEmptyInterface: named types for the derived shapes
@@ -133,6 +181,10 @@ export interface MonitoringConfig extends z.output<typeof monitoringSchema> {}
 export interface TransactionConfig extends z.output<typeof transactionsSchema> {}
 /** The local sandbox used when no server is configured. See `sandboxSchema`. */
 export interface SandboxConfig extends z.output<typeof sandboxSchema> {}
+/** The reporting ETL. See `etlSchema`. */
+export interface EtlConfig extends z.output<typeof etlSchema> {}
+/** Backups. See `backupSchema`. */
+export interface BackupConfig extends z.output<typeof backupSchema> {}
 // biome-ignore-end lint/suspicious/noEmptyInterface: named types for the derived shapes
 
 /** A validated, deep-frozen configuration, as `loadConfig()` returns it. */
@@ -148,6 +200,8 @@ export interface MysqlopsConfig {
   monitoring: MonitoringConfig;
   transactions: TransactionConfig;
   sandbox: SandboxConfig;
+  backup: BackupConfig;
+  etl: EtlConfig;
 }
 
 // Compile-time proof that the hand-written top-level interface and the schema agree both ways.
@@ -160,7 +214,7 @@ void _interfaceFitsSchema;
 /** The sections of a config that layers can set (everything but the derived `env`, `configFile`, `usesSandbox`). */
 export type ConfigSections = Pick<
   MysqlopsConfig,
-  'connection' | 'pool' | 'monitoring' | 'transactions' | 'sandbox'
+  'connection' | 'pool' | 'monitoring' | 'transactions' | 'sandbox' | 'backup' | 'etl'
 >;
 
 /**
@@ -197,5 +251,15 @@ export function defaultsFor(env: EnvironmentName, cwd: string): ConfigSections {
     monitoring: { slowQueryMs: env === 'development' ? 200 : env === 'test' ? 500 : 1000, enabled: true },
     transactions: { maxRetries: 5, baseBackoffMs: 20, maxBackoffMs: 1000 },
     sandbox: { name: 'default', home: path.resolve(cwd, '.mysqlops') },
+    backup: { retentionDays: 7, encrypt: false, compression: 'zstd', threads: 4 },
+    etl: {
+      batchSize: 5000,
+      schedule: {
+        customer_order_summary: '*/15 * * * *',
+        product_performance_summary: '*/15 * * * *',
+        daily_sales_summary: '*/15 * * * *',
+        customer_cohort_analysis: '5 * * * *',
+      },
+    },
   };
 }

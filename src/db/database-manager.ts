@@ -9,6 +9,18 @@ import { performance } from 'node:perf_hooks';
 import type { PoolConnection } from 'mysql2';
 import type { MonitoringConfig, PoolConfig, SandboxConfig, TransactionConfig } from '../config/index.js';
 import { isClientTimeout, MysqlopsError } from '../errors.js';
+import {
+  type CohortCell,
+  type CustomerOrderSummary,
+  type CustomerSegment,
+  type DailySales,
+  getCohortAnalysis,
+  getCustomerOrderSummary,
+  getCustomersBySegment,
+  getDailySales,
+  getTopProducts,
+  type ProductPerformance,
+} from '../etl/readers.js';
 import { type ConnectionInput, type ResolvedTarget, resolveTarget } from './connection-target.js';
 import { type ContextRunner, ContextualDatabase } from './contextual-database.js';
 import { Flavor } from './flavor.js';
@@ -253,6 +265,33 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
       },
       ...(error ? { error } : {}),
     };
+  }
+
+  // ---- typed report readers (the ETL's reports; the SQL lives in src/etl/readers.ts) ----
+
+  /** One customer's order summary from the reports, or null (no orders, or the ETL has not run). */
+  getCustomerOrderSummary(customerId: number): Promise<CustomerOrderSummary | null> {
+    return getCustomerOrderSummary(this, customerId);
+  }
+
+  /** Customers of a segment, biggest spenders first (default 100). */
+  getCustomersBySegment(segment: CustomerSegment, limit?: number): Promise<CustomerOrderSummary[]> {
+    return getCustomersBySegment(this, segment, limit);
+  }
+
+  /** The best products by revenue (default 10). */
+  getTopProducts(limit?: number): Promise<ProductPerformance[]> {
+    return getTopProducts(this, limit);
+  }
+
+  /** Daily sales between two `YYYY-MM-DD` dates, inclusive. */
+  getDailySales(from: string, to: string): Promise<DailySales[]> {
+    return getDailySales(this, from, to);
+  }
+
+  /** Cohort cells of cohorts starting on or after `since` (`YYYY-MM-DD`). */
+  getCohortAnalysis(since?: string): Promise<CohortCell[]> {
+    return getCohortAnalysis(this, since);
   }
 
   /** Version, flavor, uptime and where we are connected: what `mysqlops status` prints. */

@@ -9,6 +9,7 @@
  * every statement is checked: affected rows must equal the rows sent and warnings must be zero.
  */
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mysql, { type Connection, type ConnectionOptions, type ResultSetHeader } from 'mysql2';
 import { quoteId } from '../db/index.js';
 import { driverFields, SeedError } from '../errors.js';
@@ -196,12 +197,24 @@ export class TableLoader {
     const started = performance.now();
     let result: ResultSetHeader;
     try {
-      result = await new Promise<ResultSetHeader>((resolve, reject) => {
-        this.#conn.query<ResultSetHeader>(
-          { sql: this.#sql, infileStreamFactory: () => Readable.from(pieces(data)) },
-          (err, res) => (err ? reject(err) : resolve(res)),
-        );
-      });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          result = await new Promise<ResultSetHeader>((resolve, reject) => {
+            this.#conn.query<ResultSetHeader>(
+              { sql: this.#sql, infileStreamFactory: () => Readable.from(pieces(data)) },
+              (err, res) => (err ? reject(err) : resolve(res)),
+            );
+          });
+          break;
+        } catch (err) {
+          // Parallel loads into audited tables all append to audit_log; with the server's default
+          // innodb_autoinc_lock_mode=1 they can deadlock on its AUTO-INC lock. The chunk's
+          // statement was rolled back whole (autocommit), so loading it again is safe.
+          const errno = driverFields(err).errno;
+          if ((errno !== 1213 && errno !== 1205) || attempt >= LOAD_ATTEMPTS) throw err;
+          await sleep(50 * attempt + Math.random() * 100);
+        }
+      }
     } finally {
       this.loadMs += performance.now() - started;
       this.#options.slots.release();
@@ -223,6 +236,9 @@ export class TableLoader {
     this.#options.onLoaded(this.loaded);
   }
 }
+
+/** Tries per chunk when the server reports a deadlock or lock wait timeout. */
+const LOAD_ATTEMPTS = 4;
 
 function* pieces(data: Buffer): Generator<Buffer> {
   for (let i = 0; i < data.length; i += PIECE_BYTES) yield data.subarray(i, i + PIECE_BYTES);

@@ -38,7 +38,8 @@ describe('bootstrap.sh without the rights to install', () => {
   it.skipIf(!canDrop || !serverInstalled)(
     'names openssl, and only openssl, when it is all that is missing',
     () => {
-      const r = bootstrap([]);
+      // Everything else bootstrap checks for is there (backup tools included).
+      const r = bootstrap(['zstd', 'mydumper', 'myloader']);
       expect(r.status).toBe(2);
       expect(r.stderr).toContain('openssl');
       expect(r.stderr).not.toMatch(/MySQL or MariaDB server/);

@@ -33,14 +33,28 @@ describe('mysqlops up', () => {
       'V0001__core_normalized.sql',
       'V0002__reporting_schema.sql',
       'V0003__audit.sql',
+      'V0005__etl.sql',
       'R__analytics_views.sql',
       'R__database_health_dashboard.mariadb.sql',
+      'R__etl_capture.sql',
       'R__order_procedures.sql',
       'R__session_functions.mariadb.sql',
     ]);
     expect(report.seed.customers).toBe(1000);
     expect(await count('customers')).toBe(1000);
     expect(await count('orders')).toBe(3000);
+    // The ETL ran after seeding: every report built in full and holding rows.
+    expect(
+      report.etl.pipelines.map((p: { mode: string; status: string }) => `${p.mode}/${p.status}`),
+    ).toEqual(['full/success', 'full/success', 'full/success', 'full/success']);
+    expect(await count('customer_order_summary')).toBeGreaterThan(0);
+    expect(await count('customer_cohort_analysis')).toBeGreaterThan(0);
+    // Every audit row written so far (seed + ETL) is sealed, and the trail verifies.
+    expect(report.sealed.rows).toBeGreaterThan(0);
+    expect(report.sealed.rows).toBe(await count('audit_log'));
+    const verified = await runCliOnSandbox(['audit', 'verify', '--json'], { DB_NAME: name });
+    expect(verified.code).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, unsealed: 0 });
     const [{ Checksum: before } = { Checksum: 0 }] = await admin.query<{ Checksum: number }>(
       `CHECKSUM TABLE ${quoteId(`${name}.orders`)}`,
     );
@@ -51,6 +65,12 @@ describe('mysqlops up', () => {
     const again = JSON.parse(second.stdout);
     expect(again.migrations).toEqual({ database: name, created: false, applied: [] });
     expect(again.seed).toBeNull();
+    expect(again.sealed.rows).toBe(0);
+    expect(
+      again.etl.pipelines.every(
+        (p: { mode: string; rowsWritten: number }) => p.mode === 'incremental' && p.rowsWritten === 0,
+      ),
+    ).toBe(true);
     expect(await count('mysqlops_schema_history')).toBe(history);
     expect(await count('customers')).toBe(1000);
     const [{ Checksum: after } = { Checksum: 1 }] = await admin.query<{ Checksum: number }>(
@@ -64,6 +84,7 @@ describe('mysqlops up', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`schema: ${name} up to date`);
     expect(r.stdout).toContain('sample data: skipped');
+    expect(r.stdout).toMatch(/reports: customer_order_summary \(incremental\).* up to date/);
     expect(r.stderr).toContain('not seeding: categories, products, customers');
   });
 

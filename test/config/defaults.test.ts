@@ -21,6 +21,16 @@ describe('built-in defaults', () => {
       monitoring: { slowQueryMs: 200, enabled: true },
       transactions: { maxRetries: 5, baseBackoffMs: 20, maxBackoffMs: 1000 },
       sandbox: { name: 'default', home: path.join(cwd, '.mysqlops') },
+      backup: { retentionDays: 7, encrypt: false, compression: 'zstd', threads: 4 },
+      etl: {
+        batchSize: 5000,
+        schedule: {
+          customer_order_summary: '*/15 * * * *',
+          product_performance_summary: '*/15 * * * *',
+          daily_sales_summary: '*/15 * * * *',
+          customer_cohort_analysis: '5 * * * *',
+        },
+      },
     });
     expect(config.connection.host).toBeUndefined();
     expect(config.configFile).toBeUndefined();

@@ -5,14 +5,21 @@
  * serve) hang off this command as they are built.
  */
 import type { Command } from 'commander';
-import { type ApplyAuditResult, applyAuditIfInstalled } from '../../audit/index.js';
+import {
+  type ApplyAuditResult,
+  applyAuditIfInstalled,
+  type SealAuditResult,
+  sealAudit,
+} from '../../audit/index.js';
 import { quoteId } from '../../db/index.js';
+import { type RunEtlResult, runEtl } from '../../etl/index.js';
 import { type MigrateResult, migrate } from '../../migrate/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { SEED_TABLES, type SeedTable, seed } from '../../seed/index.js';
 import { withDatabase } from '../connect.js';
 import type { CliContext } from '../context.js';
 import { progressBar } from '../progress.js';
+import { etlProgressOn } from './etl.js';
 import { renderSeed, type SeedReport, seedProgressOn, toReport } from './seed.js';
 import { collectStatus, renderStatus, type StatusReport } from './status.js';
 
@@ -24,6 +31,10 @@ export interface UpReport {
   audit: ApplyAuditResult | null;
   /** The sample data loaded, or null when the database already held data. */
   seed: SeedReport | null;
+  /** The ETL run after seeding (incremental; a full build the first time): every report filled. */
+  etl: RunEtlResult;
+  /** The audit rows sealed into hash-chained blocks at the end (null without audit tables). */
+  sealed: SealAuditResult | null;
 }
 
 export function registerUp(program: Command, context: () => CliContext): void {
@@ -40,7 +51,9 @@ Steps, each skipped when there is nothing to do (so running up again is a no-op)
   2. create DB_NAME if missing and apply pending migrations (mysqlops migrate up)
   3. on the sandbox or in development/test, when the shop tables are all empty: load the default
      sample data (mysqlops seed); never in staging/production
-  4. print the server status`,
+  4. run the reporting ETL once (mysqlops etl run): full the first time, incremental after
+  5. seal the audit rows written so far into hash-chained blocks (mysqlops audit seal)
+  6. print the server status`,
     )
     .action(async () => {
       const ctx = context();
@@ -82,6 +95,16 @@ Steps, each skipped when there is nothing to do (so running up again is a no-op)
         ctx.out.progress(`not seeding: ${filled.join(', ')} already hold data`);
       }
 
+      const etlBar = progressBar(ctx.out, 'reporting ETL');
+      const etl = await runEtl(config, {
+        batchSize: config.etl.batchSize,
+        onProgress: etlProgressOn(etlBar),
+      });
+      etlBar.finish();
+
+      // Seal what seeding and the ETL wrote, so `audit verify` covers it from the first start.
+      const sealed = audit ? await withDatabase(config, {}, (db) => sealAudit(db)) : null;
+
       const status = await withDatabase(config, { withDatabase: false }, (db) => collectStatus(db, config));
       const report: UpReport = {
         ok: true,
@@ -89,6 +112,8 @@ Steps, each skipped when there is nothing to do (so running up again is a no-op)
         migrations: { database: migrated.database, created: migrated.created, applied: migrated.applied },
         audit,
         seed: seeded,
+        etl,
+        sealed,
       };
       ctx.out.result(report, () => renderUp(report));
     });
@@ -117,6 +142,15 @@ function renderUp(r: UpReport): string {
   if (r.seed) parts.push('', renderSeed(r.seed));
   else
     parts.push('sample data: skipped (the database already holds data, or this is not a development server)');
+  const written = r.etl.pipelines.reduce((n, p) => n + p.rowsWritten, 0);
+  parts.push(
+    `reports: ${r.etl.pipelines.map((p) => `${p.pipeline} (${p.mode})`).join(', ')} up to date, ${written} row(s) written in ${(r.etl.ms / 1000).toFixed(1)} s`,
+  );
+  if (r.sealed?.latest) {
+    parts.push(
+      `audit trail: sealed ${r.sealed.rows} row(s) in ${r.sealed.blocks} block(s); latest seal ${r.sealed.latest.sealId}:${r.sealed.latest.sealHash}`,
+    );
+  }
   parts.push('', 'mysqlops is up.');
   return parts.join('\n');
 }
