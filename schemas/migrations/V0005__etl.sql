@@ -21,9 +21,9 @@ CREATE TABLE etl_change_log (
     CHECK (source IN ('order', 'item', 'customer', 'product', 'category'))
 ) ENGINE = InnoDB;
 
--- The keys each pipeline still has to recompute. k1/k2 mean what the pipeline says (customer id;
--- customer or product id with TO_DAYS(month), 0 when only copied attributes changed; TO_DAYS(day)). A batch deletes
--- its keys in the same transaction that rewrites their report rows, so a failed run leaves the
+-- The keys each pipeline still has to recompute. k1/k2 mean what the pipeline says (customer id with
+-- TO_DAYS(month); product id with TO_DAYS(day); 0 when only copied attributes changed; TO_DAYS(day);
+-- customer id with TO_DAYS(month) for cohorts). A batch deletes its keys in the same transaction that rewrites their report rows, so a failed run leaves the
 -- rest pending and a rerun continues where it stopped.
 CREATE TABLE etl_pending (
   pipeline     VARCHAR(32)     NOT NULL,
@@ -42,6 +42,9 @@ CREATE TABLE etl_state (
   capturing       TINYINT(1)      NOT NULL DEFAULT 0,
   last_change_id  BIGINT UNSIGNED NOT NULL DEFAULT 0,
   as_of           DATETIME        NULL,
+  -- customer_order_summary and product_performance_summary: where their partials switch from the
+  -- settled history to small cells (set by the full build: the first day of the newest order's month).
+  cell_split      DATE            NULL,
   last_full_at    DATETIME        NULL,
   last_run_at     DATETIME        NULL,
   updated_at      DATETIME        NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
@@ -69,11 +72,13 @@ CREATE TABLE etl_runs (
   CONSTRAINT ck_etl_runs_status CHECK (status IN ('running', 'success', 'failed'))
 ) ENGINE = InnoDB;
 
--- Per product and calendar month: what product_performance_summary sums. Recomputing one month of
--- one product reads only that month's orders, so new orders cost what they touch.
+-- Per product and cell: what product_performance_summary sums. A cell is a calendar month before
+-- etl_state.cell_split and a day from then on (period_start is the first day of either), so
+-- recomputing the cells of new orders reads one day of orders, and the settled history stays one
+-- row per product and month.
 CREATE TABLE etl_product_monthly (
   product_id      INT UNSIGNED    NOT NULL,
-  month_start     DATE            NOT NULL,
+  period_start    DATE            NOT NULL,
   order_lines     INT UNSIGNED    NOT NULL,
   order_count     INT UNSIGNED    NOT NULL,
   units_sold      INT UNSIGNED    NOT NULL,
@@ -81,14 +86,16 @@ CREATE TABLE etl_product_monthly (
   revenue         DECIMAL(14,2)   NOT NULL,
   first_sold_at   DATETIME        NULL,
   last_sold_at    DATETIME        NULL,
-  PRIMARY KEY (product_id, month_start)
+  PRIMARY KEY (product_id, period_start)
 ) ENGINE = InnoDB;
 
--- Per customer and calendar month: what customer_order_summary sums. New orders recompute only
--- their (customer, month) cells, through ix_orders_customer_ordered, then re-sum a few rows.
+-- Per customer and cell: what customer_order_summary sums. One cell holds everything ordered before
+-- etl_state.cell_split (period_start 1000-01-01), then one cell per calendar month: new orders
+-- recompute only their (customer, month) cells through ix_orders_customer_ordered, then re-sum a
+-- few rows.
 CREATE TABLE etl_customer_monthly (
   customer_id       BIGINT UNSIGNED NOT NULL,
-  month_start       DATE            NOT NULL,
+  period_start      DATE            NOT NULL,
   orders            INT UNSIGNED    NOT NULL,
   delivered_orders  INT UNSIGNED    NOT NULL,
   cancelled_orders  INT UNSIGNED    NOT NULL,
@@ -98,7 +105,7 @@ CREATE TABLE etl_customer_monthly (
   spent             DECIMAL(14,2)   NOT NULL,
   first_order_at    DATETIME        NOT NULL,
   last_order_at     DATETIME        NOT NULL,
-  PRIMARY KEY (customer_id, month_start)
+  PRIMARY KEY (customer_id, period_start)
 ) ENGINE = InnoDB;
 
 -- Each customer's cohort (month of the first order), kept by the cohort pipeline.

@@ -21,9 +21,9 @@ const TO_PENDING: Record<PipelineName, string[]> = {
     `SELECT DISTINCT 'customer_order_summary', ch.customer_id, 0 FROM etl_changes ch WHERE ch.source = 'customer'`,
   ],
   product_performance_summary: [
-    `SELECT DISTINCT 'product_performance_summary', ch.product_id, TO_DAYS(${monthOf('ch.ordered_at')})
+    `SELECT DISTINCT 'product_performance_summary', ch.product_id, TO_DAYS(ch.ordered_at)
      FROM etl_changes ch WHERE ch.source = 'item' AND ch.ordered_at IS NOT NULL`,
-    `SELECT DISTINCT 'product_performance_summary', oi.product_id, TO_DAYS(${monthOf('ch.ordered_at')})
+    `SELECT DISTINCT 'product_performance_summary', oi.product_id, TO_DAYS(ch.ordered_at)
      FROM etl_changes ch JOIN order_items oi ON oi.order_id = ch.order_id WHERE ch.source = 'order'`,
     `SELECT DISTINCT 'product_performance_summary', ch.product_id, 0 FROM etl_changes ch WHERE ch.source = 'product'`,
     `SELECT DISTINCT 'product_performance_summary', p.product_id, 0

@@ -1,9 +1,12 @@
 /**
- * customer_order_summary: one row per customer with orders; key customer_id. Built from
- * per-customer-per-month partials (etl_customer_monthly), so new orders recompute only the
- * (customer, month) cells they touch (index range on ix_orders_customer_ordered) and re-sum the
- * touched customers' few partial rows. Pending keys: k1 = customer_id, k2 = TO_DAYS(month), or 0
- * when only the copied attributes (email, name) or the segment clock changed.
+ * customer_order_summary: one row per customer with orders; key customer_id. Built from partial
+ * sums per customer and *cell* (etl_customer_monthly): one cell for everything ordered before the
+ * cell split (`etl_state.cell_split`, the first day of the newest order's month at the last full
+ * build) and a calendar month from then on. New orders recompute only their (customer, month)
+ * cells (index range on ix_orders_customer_ordered over recent, cached pages) and re-sum the
+ * touched customers' few partial rows; a change to an older order re-reads that customer's
+ * history before the split. Pending keys: k1 = customer_id, k2 = TO_DAYS(month of the changed
+ * order), or 0 when only the copied attributes (email, name) or the segment clock changed.
  *
  * The segment follows the rules in docs/etl.md on the segment clock `etl_state.as_of` (the newest
  * order's time), so a rebuild and an incremental run agree; when the clock moves, `prepare`
@@ -18,47 +21,59 @@ export const VIP_ORDERS = 10;
 
 const NAME = 'customer_order_summary';
 
-const MONTHLY_COLUMNS = `customer_id, month_start, orders, delivered_orders, cancelled_orders, returned_orders,
+const MONTHLY_COLUMNS = `customer_id, period_start, orders, delivered_orders, cancelled_orders, returned_orders,
   kept_orders, items, spent, first_order_at, last_order_at`;
+
+/** The first day of the single cell holding everything before the split. */
+export const SETTLED = "DATE '1000-01-01'";
+
+/** The cell of a DATETIME/DATE `expr` for the split `split` (a SQL expression). */
+const cellOf = (expr: string, split: string) => `IF(${expr} >= ${split}, ${monthOf(expr)}, ${SETTLED})`;
 
 /**
  * Full build of the partials: order-level and item-level sums aggregated separately and merged
- * with UNION ALL, so the server never groups 1M joined rows per order.
+ * with UNION ALL, so the server never groups 1M joined rows per order. Parameters: the split
+ * (TO_DAYS), twice.
  */
 const MONTHLY_ALL = `
 INSERT INTO {monthly} (${MONTHLY_COLUMNS})
 SELECT u.customer_id, u.m, SUM(u.n), SUM(u.done), SUM(u.cancelled), SUM(u.returned), SUM(u.kept),
   COALESCE(SUM(u.items), 0), SUM(u.spent), MIN(u.first_at), MAX(u.last_at)
 FROM (
-  SELECT o.customer_id, ${monthOf('o.ordered_at')} AS m, COUNT(*) AS n, SUM(o.status = 'delivered') AS done,
+  SELECT o.customer_id, ${cellOf('o.ordered_at', 'FROM_DAYS(?)')} AS m, COUNT(*) AS n, SUM(o.status = 'delivered') AS done,
     SUM(o.status = 'cancelled') AS cancelled, SUM(o.status = 'returned') AS returned, SUM(${KEPT}) AS kept,
     NULL AS items, SUM(IF(${KEPT}, o.total_amount, 0)) AS spent, MIN(o.ordered_at) AS first_at,
     MAX(o.ordered_at) AS last_at
   FROM orders o GROUP BY o.customer_id, m
   UNION ALL
-  SELECT o.customer_id, ${monthOf('o.ordered_at')}, 0, 0, 0, 0, 0, SUM(oi.quantity), 0, NULL, NULL
+  SELECT o.customer_id, ${cellOf('o.ordered_at', 'FROM_DAYS(?)')} AS m, 0, 0, 0, 0, 0, SUM(oi.quantity), 0, NULL, NULL
   FROM order_items oi STRAIGHT_JOIN orders o ON o.order_id = oi.order_id
-  WHERE ${KEPT} GROUP BY o.customer_id, ${monthOf('o.ordered_at')}
+  WHERE ${KEPT} GROUP BY o.customer_id, m
 ) u
 GROUP BY u.customer_id, u.m`;
 
-/** The partial cells named in {batch} (k2 > 0), from their customers' orders in those months. */
+/** The partial cells in {cells}, each from its customer's orders in [period_start, period_end). */
 const MONTHLY_BATCH = `
 INSERT INTO {monthly} (${MONTHLY_COLUMNS})
 SELECT x.customer_id, x.m, COUNT(*), SUM(x.status = 'delivered'), SUM(x.status = 'cancelled'),
   SUM(x.status = 'returned'), SUM(x.kept), COALESCE(SUM(IF(x.kept, x.units, 0)), 0),
   SUM(IF(x.kept, x.total_amount, 0)), MIN(x.ordered_at), MAX(x.ordered_at)
 FROM (
-  SELECT STRAIGHT_JOIN o.order_id, o.customer_id, FROM_DAYS(b.k2) AS m, o.status, o.total_amount, o.ordered_at,
+  SELECT STRAIGHT_JOIN o.order_id, o.customer_id, c.period_start AS m, o.status, o.total_amount, o.ordered_at,
     ${KEPT} AS kept, SUM(oi.quantity) AS units
-  FROM {batch} b
-  JOIN orders o ON o.customer_id = b.k1 AND o.ordered_at >= FROM_DAYS(b.k2)
-    AND o.ordered_at < FROM_DAYS(b.k2) + INTERVAL 1 MONTH
+  FROM {cells} c
+  JOIN orders o FORCE INDEX (ix_orders_customer_ordered) ON o.customer_id = c.customer_id
+    AND o.ordered_at >= c.period_start AND o.ordered_at < c.period_end
   LEFT JOIN order_items oi ON oi.order_id = o.order_id
-  WHERE b.k2 > 0
-  GROUP BY o.order_id, o.customer_id, b.k2, o.status, o.total_amount, o.ordered_at
+  GROUP BY o.order_id, o.customer_id, c.period_start, o.status, o.total_amount, o.ordered_at
 ) x
 GROUP BY x.customer_id, x.m`;
+
+/** The split of the live partials (never set: every cell a month, as before splits existed). */
+const SPLIT = `(SELECT COALESCE(cell_split, DATE '1000-01-01') AS split FROM etl_state WHERE pipeline = '${NAME}')`;
+
+/** The split of a full build: the first day of the newest order's month (this month without orders). */
+export const SPLIT_FOR_BUILD = `SELECT TO_DAYS(${monthOf('COALESCE(MAX(ordered_at), UTC_TIMESTAMP())')}) AS d FROM orders`;
 
 /** The segment rules (docs/etl.md), over the aggregate `a` and the clock `k`. */
 const SEGMENT = `CASE
@@ -118,19 +133,38 @@ export const customerOrderSummary: PipelineDef = {
   keyColumns: ['customer_id'],
   helpers: ['customerMonthly'],
   build: async (sql, t: Targets) => {
-    await sql.execute(fill(MONTHLY_ALL, t, { monthly: t.customerMonthly }));
-    return (await sql.execute(fill(SUMMARY_FROM('{monthly} cm'), t, { monthly: t.customerMonthly })))
+    const [row] = await sql.query<{ d: number }>(SPLIT_FOR_BUILD);
+    const split = Number(row?.d);
+    await sql.execute(fill(MONTHLY_ALL, t, { monthly: t.customerMonthly }), [split, split]);
+    const written = (await sql.execute(fill(SUMMARY_FROM('{monthly} cm'), t, { monthly: t.customerMonthly })))
       .affectedRows;
+    // Only the live partials define the cells incremental runs recompute (not verify's copies).
+    if (t.customerMonthly === 'etl_customer_monthly') {
+      await sql.execute('UPDATE etl_state SET cell_split = FROM_DAYS(?) WHERE pipeline = ?', [split, NAME]);
+    }
+    return written;
   },
   batch: (sql, t) => {
-    const f = (s: string) => fill(s, t, { monthly: t.customerMonthly, cust: 'etl_batch_customers' });
+    const f = (s: string) =>
+      fill(s, t, { monthly: t.customerMonthly, cust: 'etl_batch_customers', cells: 'etl_batch_cells' });
     return runAll(sql, [
-      { text: f('DROP TEMPORARY TABLE IF EXISTS {cust}') },
+      { text: f('DROP TEMPORARY TABLE IF EXISTS {cust}, {cells}') },
       { text: f('CREATE TEMPORARY TABLE {cust} (customer_id BIGINT UNSIGNED NOT NULL PRIMARY KEY)') },
+      {
+        text: f(`CREATE TEMPORARY TABLE {cells} (customer_id BIGINT UNSIGNED NOT NULL, period_start DATE NOT NULL,
+                   period_end DATE NOT NULL, PRIMARY KEY (customer_id, period_start))`),
+      },
       { text: f('INSERT INTO {cust} SELECT DISTINCT k1 FROM {batch}') },
       {
-        text: f(`DELETE cm FROM {monthly} cm JOIN {batch} b
-                 ON b.k2 > 0 AND cm.customer_id = b.k1 AND cm.month_start = FROM_DAYS(b.k2)`),
+        text: f(`INSERT IGNORE INTO {cells} (customer_id, period_start, period_end)
+                 SELECT b.k1, ${cellOf('FROM_DAYS(b.k2)', 's.split')},
+                   IF(FROM_DAYS(b.k2) >= s.split, FROM_DAYS(b.k2) + INTERVAL 1 MONTH, s.split)
+                 FROM {batch} b CROSS JOIN ${SPLIT} s
+                 WHERE b.k2 > 0`),
+      },
+      {
+        text: f(`DELETE cm FROM {monthly} cm JOIN {cells} c
+                 ON cm.customer_id = c.customer_id AND cm.period_start = c.period_start`),
       },
       { text: f(MONTHLY_BATCH) },
       { text: f('DELETE s FROM {report} s JOIN {cust} u ON s.customer_id = u.customer_id') },
@@ -138,7 +172,7 @@ export const customerOrderSummary: PipelineDef = {
         text: f(SUMMARY_FROM('{cust} u JOIN {monthly} cm ON cm.customer_id = u.customer_id')),
         count: true,
       },
-      { text: f('DROP TEMPORARY TABLE {cust}') },
+      { text: f('DROP TEMPORARY TABLE {cust}, {cells}') },
     ]);
   },
   prepare: async (sql) => {

@@ -1,34 +1,72 @@
 /**
  * product_performance_summary: one row per product that was ever ordered; key product_id. Built
- * from per-product-per-month partials (etl_product_monthly), so new orders recompute only the
- * (product, month) cells they touch and then re-sum the touched products' few partial rows.
- * Pending keys: k1 = product_id, k2 = TO_DAYS(month) (0: only the copied attributes changed).
- * Margin uses today's products.cost (products keep no cost history), as the analytics views do.
+ * from per-product partial sums over *cells* (etl_product_monthly): a calendar month before the
+ * cell split (`etl_state.cell_split`, the first day of the newest order's month at the last full
+ * build) and a single day from then on. New orders land in the newest days, so an incremental run
+ * re-reads one day of orders for the products they touch, not a whole month, and re-sums the
+ * touched products' partial rows; the full build still writes only one row per product and month
+ * for the settled history.
+ * Pending keys: k1 = product_id, k2 = TO_DAYS(day of the changed order) (0: only the copied
+ * attributes changed). Margin uses today's products.cost (products keep no cost history), as the
+ * analytics views do.
  */
 import type { SqlRunner } from '../types.js';
 import { fill, KEPT, monthOf, type PipelineDef, runAll, type Targets } from './shared.js';
 
-const MONTHLY_FROM = (source: string) => `
-INSERT INTO {monthly} (product_id, month_start, order_lines, order_count, units_sold, units_returned, revenue,
-  first_sold_at, last_sold_at)
-SELECT STRAIGHT_JOIN oi.product_id, ${monthOf('o.ordered_at')} AS m, COUNT(*), SUM(${KEPT}),
-  SUM(IF(${KEPT}, oi.quantity, 0)), SUM(IF(o.status = 'returned', oi.quantity, 0)),
-  SUM(IF(${KEPT}, oi.line_total, 0)), MIN(IF(${KEPT}, o.ordered_at, NULL)), MAX(IF(${KEPT}, o.ordered_at, NULL))
-FROM ${source}
-GROUP BY oi.product_id, m`;
+const NAME = 'product_performance_summary';
 
+/** The cell a DATETIME/DATE `expr` falls in, given the split date `split` (a SQL expression). */
+export const cellOf = (expr: string, split: string) =>
+  `IF(${expr} >= ${split}, CAST(${expr} AS DATE), ${monthOf(expr)})`;
+
+const PARTIAL_COLUMNS = `product_id, period_start, order_lines, order_count, units_sold, units_returned, revenue,
+  first_sold_at, last_sold_at`;
+
+const PARTIAL_SUMS = `COUNT(*), SUM(${KEPT}), SUM(IF(${KEPT}, oi.quantity, 0)),
+  SUM(IF(o.status = 'returned', oi.quantity, 0)), SUM(IF(${KEPT}, oi.line_total, 0)),
+  MIN(IF(${KEPT}, o.ordered_at, NULL)), MAX(IF(${KEPT}, o.ordered_at, NULL))`;
+
+/** Full build of the partials; the split is the first parameter (TO_DAYS). */
+const PARTIALS_ALL = `
+INSERT INTO {monthly} (${PARTIAL_COLUMNS})
+SELECT STRAIGHT_JOIN oi.product_id, ${cellOf('o.ordered_at', 'FROM_DAYS(?)')} AS cell, ${PARTIAL_SUMS}
+FROM order_items oi JOIN orders o ON o.order_id = oi.order_id
+GROUP BY oi.product_id, cell`;
+
+/**
+ * One cell period of the batch: the orders in [start, end) (an index range with constant bounds:
+ * MariaDB would scan all orders for bounds taken from a joined table) and the lines of the
+ * products whose cell it is. Parameters: start, start, end (TO_DAYS).
+ */
+const PARTIALS_PERIOD = `
+INSERT INTO {monthly} (${PARTIAL_COLUMNS})
+SELECT STRAIGHT_JOIN oi.product_id, c.period_start, ${PARTIAL_SUMS}
+FROM orders o FORCE INDEX (ix_orders_ordered_at)
+JOIN order_items oi ON oi.order_id = o.order_id
+JOIN {cells} c ON c.product_id = oi.product_id AND c.period_start = FROM_DAYS(?)
+WHERE o.ordered_at >= FROM_DAYS(?) AND o.ordered_at < FROM_DAYS(?)
+GROUP BY oi.product_id, c.period_start`;
+
+/**
+ * The report rows from the partials of `source` (alias m): summed per product first, then joined
+ * to products and categories (grouping by the copied text columns costs 4x more).
+ */
 const SUMMARY_FROM = (source: string) => `
 INSERT INTO {report} (product_id, sku, product_name, category_id, category_name, order_count, units_sold,
   units_returned, revenue, cost_of_goods, gross_margin, return_rate, first_sold_at, last_sold_at)
-SELECT p.product_id, p.sku, p.name, p.category_id, c.name, SUM(m.order_count), SUM(m.units_sold),
-  SUM(m.units_returned), SUM(m.revenue), SUM(m.units_sold) * p.cost, SUM(m.revenue) - SUM(m.units_sold) * p.cost,
-  IF(SUM(m.units_sold) + SUM(m.units_returned) > 0,
-     ROUND(SUM(m.units_returned) / (SUM(m.units_sold) + SUM(m.units_returned)), 4), 0),
-  MIN(m.first_sold_at), MAX(m.last_sold_at)
-FROM ${source}
-JOIN products p ON p.product_id = m.product_id
-JOIN categories c ON c.category_id = p.category_id
-GROUP BY p.product_id, p.sku, p.name, p.category_id, c.name, p.cost`;
+SELECT STRAIGHT_JOIN p.product_id, p.sku, p.name, p.category_id, c.name, a.order_count, a.units_sold,
+  a.units_returned, a.revenue, a.units_sold * p.cost, a.revenue - a.units_sold * p.cost,
+  IF(a.units_sold + a.units_returned > 0, ROUND(a.units_returned / (a.units_sold + a.units_returned), 4), 0),
+  a.first_sold_at, a.last_sold_at
+FROM (
+  SELECT m.product_id, SUM(m.order_count) AS order_count, SUM(m.units_sold) AS units_sold,
+    SUM(m.units_returned) AS units_returned, SUM(m.revenue) AS revenue, MIN(m.first_sold_at) AS first_sold_at,
+    MAX(m.last_sold_at) AS last_sold_at
+  FROM ${source}
+  GROUP BY m.product_id
+) a
+JOIN products p ON p.product_id = a.product_id
+JOIN categories c ON c.category_id = p.category_id`;
 
 /** Ranks by revenue (1 = best; ties share a rank), rewritten only where they changed. */
 const RANK_STATEMENTS = [
@@ -46,44 +84,67 @@ const rank = (sql: SqlRunner, t: Targets) =>
     RANK_STATEMENTS.map((text) => ({ text: fill(text, t, { ranks: 'etl_ranks' }) })),
   );
 
+/** The split of a full build: the first day of the newest order's month (this month without orders). */
+const SPLIT_FOR_BUILD = `SELECT TO_DAYS(${monthOf('COALESCE(MAX(ordered_at), UTC_TIMESTAMP())')}) AS d FROM orders`;
+
 export const productPerformanceSummary: PipelineDef = {
-  name: 'product_performance_summary',
+  name: NAME,
   keyColumns: ['product_id'],
   helpers: ['monthly'],
   build: async (sql, t) => {
-    await sql.execute(fill(MONTHLY_FROM('order_items oi JOIN orders o ON o.order_id = oi.order_id'), t));
+    const [row] = await sql.query<{ d: number }>(SPLIT_FOR_BUILD);
+    const split = Number(row?.d);
+    await sql.execute(fill(PARTIALS_ALL, t), [split]);
     const written = (await sql.execute(fill(SUMMARY_FROM('{monthly} m'), t))).affectedRows;
     await rank(sql, t);
+    // Only the live partials define the cells incremental runs recompute (not verify's copies).
+    if (t.monthly === 'etl_product_monthly') {
+      await sql.execute('UPDATE etl_state SET cell_split = FROM_DAYS(?) WHERE pipeline = ?', [split, NAME]);
+    }
     return written;
   },
-  batch: (sql, t) => {
-    const x = { months: 'etl_batch_months', products: 'etl_batch_products' };
+  batch: async (sql, t) => {
+    const x = { cells: 'etl_batch_cells', products: 'etl_batch_products' };
     const f = (s: string) => fill(s, t, x);
-    return runAll(sql, [
-      { text: f('DROP TEMPORARY TABLE IF EXISTS {months}, {products}') },
-      { text: f('CREATE TEMPORARY TABLE {months} (month_start DATE NOT NULL PRIMARY KEY)') },
+    await runAll(sql, [
+      { text: f('DROP TEMPORARY TABLE IF EXISTS {cells}, {products}') },
+      {
+        text: f(`CREATE TEMPORARY TABLE {cells} (product_id INT UNSIGNED NOT NULL, period_start DATE NOT NULL,
+                   PRIMARY KEY (period_start, product_id))`),
+      },
       { text: f('CREATE TEMPORARY TABLE {products} (product_id INT UNSIGNED NOT NULL PRIMARY KEY)') },
-      { text: f('INSERT INTO {months} SELECT DISTINCT FROM_DAYS(k2) FROM {batch} WHERE k2 > 0') },
+      {
+        text: f(`INSERT IGNORE INTO {cells} (product_id, period_start)
+                 SELECT b.k1, ${cellOf('FROM_DAYS(b.k2)', 's.split')}
+                 FROM {batch} b
+                 CROSS JOIN (SELECT COALESCE(cell_split, '1000-01-01') AS split FROM etl_state WHERE pipeline = ?) s
+                 WHERE b.k2 > 0`),
+        params: [NAME],
+      },
       { text: f('INSERT INTO {products} SELECT DISTINCT k1 FROM {batch}') },
       {
-        text: f(`DELETE m FROM {monthly} m JOIN {batch} b
-                 ON b.k2 > 0 AND m.product_id = b.k1 AND m.month_start = FROM_DAYS(b.k2)`),
+        text: f(`DELETE m FROM {monthly} m JOIN {cells} c
+                 ON m.product_id = c.product_id AND m.period_start = c.period_start`),
       },
-      {
-        text: f(
-          MONTHLY_FROM(`{months} mm
-            JOIN orders o FORCE INDEX (ix_orders_ordered_at)
-              ON o.ordered_at >= mm.month_start AND o.ordered_at < mm.month_start + INTERVAL 1 MONTH
-            JOIN order_items oi ON oi.order_id = o.order_id
-            JOIN {batch} b ON b.k1 = oi.product_id AND b.k2 = TO_DAYS(mm.month_start)`),
-        ),
-      },
+    ]);
+    const periods = await sql.query<{ s: number; e: number }>(
+      f(`SELECT TO_DAYS(p.period_start) AS s,
+           TO_DAYS(IF(p.period_start >= s.split, p.period_start + INTERVAL 1 DAY, p.period_start + INTERVAL 1 MONTH)) AS e
+         FROM (SELECT DISTINCT period_start FROM {cells}) p
+         CROSS JOIN (SELECT COALESCE(cell_split, '1000-01-01') AS split FROM etl_state WHERE pipeline = ?) s
+         ORDER BY p.period_start`),
+      [NAME],
+    );
+    for (const p of periods) {
+      await sql.execute(f(PARTIALS_PERIOD), [p.s, p.s, p.e]);
+    }
+    return runAll(sql, [
       { text: f('DELETE s FROM {report} s JOIN {products} bp ON s.product_id = bp.product_id') },
       {
-        text: f(SUMMARY_FROM('{products} bp JOIN {monthly} m ON m.product_id = bp.product_id')),
+        text: f(SUMMARY_FROM('{products} bp STRAIGHT_JOIN {monthly} m ON m.product_id = bp.product_id')),
         count: true,
       },
-      { text: f('DROP TEMPORARY TABLE {months}, {products}') },
+      { text: f('DROP TEMPORARY TABLE {cells}, {products}') },
     ]);
   },
   finish: async (sql, t) => {
