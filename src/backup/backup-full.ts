@@ -18,7 +18,7 @@ import { type Chunk, planTable, type TablePlan } from './chunk-planner.js';
 import { checkCompression, SUFFIX } from './codec.js';
 import { encryptionForNewBackup } from './crypto.js';
 import { type FileCodec, openSink, writeWhole } from './file-io.js';
-import { manifestMac, TOOL_VERSION, writeManifest } from './manifest.js';
+import { TOOL_VERSION, writeManifest } from './manifest.js';
 import { chooseEncoding, type RowEncoding, selectList } from './row-select.js';
 import { dumpSchema } from './schema-dump.js';
 import { backupFailure, Session, targetOf } from './session.js';
@@ -199,8 +199,7 @@ export async function backupFull(
       },
     };
     report({ phase: 'manifest', rows: rowsDone, totalRows: rowsDone });
-    if (key) manifest.mac = manifestMac(key, manifest);
-    await writeManifest(dir, manifest);
+    await writeManifest(dir, manifest, key);
     return { id, dir, manifest };
   } catch (err) {
     for (const s of sessions) s.destroy();

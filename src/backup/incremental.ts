@@ -21,7 +21,7 @@ import { checkCompression, SUFFIX } from './codec.js';
 import { encryptionForNewBackup } from './crypto.js';
 import { type FileCodec, openSink } from './file-io.js';
 import { listBackups } from './list.js';
-import { manifestMac, readManifest, TOOL_VERSION, writeManifest } from './manifest.js';
+import { readManifest, TOOL_VERSION, writeManifest } from './manifest.js';
 import { backupFailure, Session, targetOf } from './session.js';
 import type { BackupSettings, BinlogPoint, Manifest, ManifestFile } from './types.js';
 
@@ -134,8 +134,7 @@ export async function backupIncremental(
       totals: { rows: 0, bytes: files.reduce((n, f) => n + f.size, 0), files: files.length },
       incremental: { parent: parent.id, full: parent.incremental?.full ?? parent.id, start, end, binlogs },
     };
-    if (key) manifest.mac = manifestMac(key, manifest);
-    await writeManifest(dir, manifest);
+    await writeManifest(dir, manifest, key);
     return { id, dir, manifest };
   } catch (err) {
     if (created) await fsp.rm(dir, { recursive: true, force: true });

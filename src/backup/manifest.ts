@@ -7,14 +7,20 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { BackupError } from '../errors.js';
+import { VERSION } from '../version.js';
 import type { BackupKey } from './crypto.js';
 import type { Manifest } from './types.js';
 
 export const MANIFEST_FILE = 'manifest.json';
-export const TOOL_VERSION = '0.1.0';
+/** The version recorded in every manifest. */
+export const TOOL_VERSION = VERSION;
 
-/** Write `manifest` into `dir` atomically, 0600. */
-export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
+/**
+ * Write `manifest` into `dir` atomically, 0600; with the backup `key` (encrypted backups) it is
+ * first signed with its HMAC (`mac`).
+ */
+export async function writeManifest(dir: string, manifest: Manifest, key?: BackupKey): Promise<void> {
+  if (key) manifest.mac = manifestMac(key, manifest);
   const target = path.join(dir, MANIFEST_FILE);
   const temp = `${target}.partial`;
   const handle = await fsp.open(temp, 'w', 0o600);

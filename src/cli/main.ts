@@ -6,6 +6,7 @@
 import { Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
 import { MysqlopsError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { registerAccess } from './commands/access.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
@@ -18,8 +19,6 @@ import { registerUp } from './commands/up.js';
 import { registerUsers } from './commands/users.js';
 import { CliContext, type GlobalOptions } from './context.js';
 import { Output } from './output.js';
-
-const VERSION = '0.1.0';
 
 export function buildProgram(): { program: Command; context: () => CliContext } {
   const program = new Command('mysqlops');
