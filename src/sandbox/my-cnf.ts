@@ -12,6 +12,7 @@ export interface MyCnfInput {
   pidFile: string;
   errorLog: string;
   binlogBase: string;
+  tmpDir: string;
   ssl: { ca: string; cert: string; key: string };
 }
 
@@ -73,6 +74,8 @@ export function renderMyCnf(i: MyCnfInput): string {
     `socket = ${cnfValue(i.socket)}`,
     `pid-file = ${cnfValue(i.pidFile)}`,
     `log-error = ${cnfValue(i.errorLog)}`,
+    '# Its own tmpdir: servers sharing /tmp have collided on internal temporary table file names.',
+    `tmpdir = ${cnfValue(i.tmpDir)}`,
     'skip_name_resolve = ON',
     '',
     '# Binary log with GTIDs: backups, point-in-time recovery and replicas all build on it.',

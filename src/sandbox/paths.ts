@@ -32,6 +32,8 @@ export interface SandboxPaths {
   binlogDir: string;
   /** log_bin base name: files are `<base>.000001`, index `<base>.index`. */
   binlogBase: string;
+  /** The server's tmpdir: its own, so sandboxes never collide on temporary file names in /tmp. */
+  tmpDir: string;
   cnf: string;
   pidFile: string;
   errorLog: string;
@@ -72,6 +74,7 @@ export function resolvePaths(opts: { name?: string | undefined; home?: string | 
     dataDir: path.join(dir, 'data'),
     binlogDir: path.join(dir, 'binlog'),
     binlogBase: path.join(dir, 'binlog', 'mysql-bin'),
+    tmpDir: path.join(dir, 'tmp'),
     cnf: path.join(dir, 'my.cnf'),
     pidFile: path.join(dir, 'mysqld.pid'),
     errorLog: path.join(dir, 'error.log'),

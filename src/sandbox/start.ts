@@ -124,6 +124,7 @@ async function prepare(
     await ensureTls(paths);
   }
   fs.mkdirSync(paths.binlogDir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(paths.tmpDir, { recursive: true, mode: 0o700 });
   const current = fs.existsSync(paths.cnf) ? fs.readFileSync(paths.cnf, 'utf8') : undefined;
   if (current === undefined || cnfPort(current) !== state.port) {
     progress({ step: 'config', message: `writing ${paths.cnf} (port ${state.port})` });
@@ -135,6 +136,7 @@ async function prepare(
       pidFile: paths.pidFile,
       errorLog: paths.errorLog,
       binlogBase: paths.binlogBase,
+      tmpDir: paths.tmpDir,
       ssl: { ca: paths.caFile, cert: paths.serverCert, key: paths.serverKey },
     });
     writeFileAtomic(paths.cnf, cnf, 0o644);

@@ -286,6 +286,7 @@ describe('sandbox password policy', () => {
       pidFile: '/p',
       errorLog: '/e',
       binlogBase: '/b',
+      tmpDir: '/t',
       ssl: { ca: '/a', cert: '/c', key: '/k' },
     };
     const maria = renderMyCnf({ flavor: 'mariadb', ...input });

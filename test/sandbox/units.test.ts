@@ -31,6 +31,7 @@ const cnfInput = {
   pidFile: '/srv/sb/mysqld.pid',
   errorLog: '/srv/sb/error.log',
   binlogBase: '/srv/sb/binlog/mysql-bin',
+  tmpDir: '/srv/sb/tmp',
   ssl: { ca: '/srv/sb/tls/ca.pem', cert: '/srv/sb/tls/server-cert.pem', key: '/srv/sb/tls/server-key.pem' },
 };
 
