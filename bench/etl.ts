@@ -7,9 +7,13 @@
  * Prints both ratios; the last line is the full-refresh ratio (ours / reference; goal <= 1.2).
  * The incremental goal: <= 5% of our full refresh.
  *
- * `npm run bench -- etl [--rounds N]` (default 2).
+ * `npm run bench -- etl [--rounds N]` (default 2), or without the build: `npx tsx bench/run.ts etl`.
  */
-import { DatabaseManager, migrate, runEtl, seed } from '../dist/index.js';
+// From the sources (tsx), per module: no build of the whole tree, whose other parts may be mid-edit.
+import { DatabaseManager } from '../src/db/index.js';
+import { runEtl } from '../src/etl/index.js';
+import { migrate } from '../src/migrate/index.js';
+import { seed } from '../src/seed/index.js';
 import { withBenchSandbox } from './_sandbox.js';
 
 const KEPT = "o.status NOT IN ('cancelled', 'returned')";

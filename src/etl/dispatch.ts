@@ -38,7 +38,8 @@ const TO_PENDING: Record<PipelineName, string[]> = {
        SELECT ch.customer_id FROM etl_changes ch WHERE ${ORDER_ROWS}
        GROUP BY ch.customer_id
        HAVING MIN(ch.ordered_at) <= COALESCE(
-         (SELECT MIN(f.ordered_at) FROM orders f WHERE f.customer_id = ch.customer_id), MIN(ch.ordered_at))
+         (SELECT f.ordered_at FROM orders f WHERE f.customer_id = ch.customer_id ORDER BY f.ordered_at LIMIT 1),
+         MIN(ch.ordered_at))
      ) t JOIN orders o ON o.customer_id = t.customer_id`,
   ],
   customer_cohort_analysis: [

@@ -41,6 +41,45 @@ export const DEFAULT_ETL_SCHEDULE: Readonly<Record<PipelineName, string>> = Obje
   customer_cohort_analysis: '5 * * * *',
 });
 
+/** What `etlJobs` reads from a configuration (a loaded `MysqlopsConfig` has it). */
+export interface EtlJobsConfig extends DatabaseManagerConfig {
+  etl: {
+    /** Keys per batch; default DEFAULT_BATCH_SIZE. */
+    batchSize?: number;
+    /** Cron expression (UTC) per pipeline; null or absent: not scheduled. */
+    schedule: Readonly<Partial<Record<PipelineName, string | null>>>;
+  };
+}
+
+/**
+ * One scheduled job per pipeline with a cron expression in `config.etl.schedule` (null or absent
+ * leaves it out), named `etl:<pipeline>`, each an incremental `runEtl` of that pipeline alone with
+ * `config.etl.batchSize`. For `mysqlops serve` (or any Scheduler). A run that finds its pipeline
+ * locked (E_ETL_LOCKED) rejects; the scheduler reports that tick as failed and tries again at the
+ * next one. Expressions are not checked here: the config schema (or `Scheduler`) does that.
+ */
+export function etlJobs(
+  config: EtlJobsConfig,
+  run: Omit<RunEtlOptions, 'pipelines' | 'full' | 'batchSize'> = {},
+): ScheduledJob[] {
+  const jobs: ScheduledJob[] = [];
+  for (const p of PIPELINES) {
+    const cron = config.etl.schedule[p];
+    if (!cron) continue;
+    jobs.push({
+      name: `etl:${p}`,
+      cron,
+      run: () =>
+        runEtl(config, {
+          ...run,
+          pipelines: [p],
+          ...(config.etl.batchSize === undefined ? {} : { batchSize: config.etl.batchSize }),
+        }),
+    });
+  }
+  return jobs;
+}
+
 /**
  * A Scheduler with one job per scheduled pipeline (a null expression leaves it unscheduled), each
  * an incremental `runEtl` of that pipeline. A run that finds the pipeline locked fails that tick
@@ -51,11 +90,9 @@ export function etlScheduler(
   schedule: Readonly<Partial<Record<PipelineName, string | null>>>,
   options: SchedulerOptions & { run?: Omit<RunEtlOptions, 'pipelines' | 'full'> } = {},
 ): Scheduler {
-  const jobs: ScheduledJob[] = [];
-  for (const p of PIPELINES) {
-    const cron = schedule[p];
-    if (!cron) continue;
-    jobs.push({ name: `etl:${p}`, cron, run: () => runEtl(config, { ...options.run, pipelines: [p] }) });
-  }
-  return new Scheduler(jobs, options);
+  const { batchSize, ...run } = options.run ?? {};
+  return new Scheduler(
+    etlJobs({ ...config, etl: { schedule, ...(batchSize === undefined ? {} : { batchSize }) } }, run),
+    options,
+  );
 }

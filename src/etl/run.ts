@@ -1,8 +1,9 @@
 /**
- * `runEtl()`: run pipelines under their locks. Per pipeline: drain the change log (dispatch lock),
- * then either rebuild the report into a shadow table and swap it in with one RENAME TABLE (`full`,
- * or when the report was never completed), or recompute the pending keys in bounded set-based
- * batches, one transaction each. Every run is logged in etl_runs; every write carries the session
+ * `runEtl()`: run pipelines under their locks. Full builds (`full`, or a report never completed)
+ * one after the other: drain the change log, rebuild into a shadow table, swap it in with one
+ * RENAME TABLE and carry the report's triggers over. Then one drain for all incremental pipelines,
+ * which run side by side, each recomputing its pending keys in bounded set-based batches, one
+ * transaction each. Every run is logged in etl_runs; every write carries the session
  * context `{ user: 'etl' }` for the audit trail.
  */
 import { randomUUID } from 'node:crypto';
@@ -50,7 +51,9 @@ export function resolvePipelines(names: readonly string[] | undefined): Pipeline
 
 /**
  * Run the pipelines (all by default) on `config.connection.database`. Incremental unless
- * `options.full`; a pipeline whose report was never completed is built in full. Throws
+ * `options.full`; a pipeline whose report was never completed is built in full. Full builds run
+ * first, one at a time; incremental pipelines then run concurrently (one connection each).
+ * Results come in PIPELINES order. Throws
  * E_ETL_LOCKED when another run holds a requested pipeline (nothing runs then), and E_ETL when a
  * pipeline fails (after the run log records it; committed batches stay, the rest stays pending).
  *
@@ -73,12 +76,14 @@ export async function runEtl(
     throw new MysqlopsError({ code: 'E_CONFIG', message: 'the ETL needs a database (DB_NAME)', exitCode: 2 });
   }
   const report = options.onProgress ?? (() => {});
-  const manager = new DatabaseManager({ ...config, pool: { ...config.pool, size: 2 } });
+  // One connection per pipeline running at once (incremental ones run side by side), plus one.
+  const manager = new DatabaseManager({ ...config, pool: { ...config.pool, size: pipelines.length + 1 } });
   let locks: LockSession | undefined;
   try {
     await manager.initialize();
     locks = await LockSession.open(config, database);
     await locks.takePipelines(pipelines);
+    const held = locks;
     report({
       pipeline: null,
       phase: 'lock',
@@ -87,30 +92,65 @@ export async function runEtl(
       total: 0,
     });
     const db = manager.withContext({ user: 'etl', requestId: `etl-${randomUUID()}` });
-    const results: PipelineRunResult[] = [];
-    for (const name of pipelines) {
-      const { result: r, failure } = await runPipeline(
-        db,
-        locks,
-        DEFINITIONS[name],
-        { ...options, batchSize },
-        report,
-      );
-      results.push(r);
-      if (r.status === 'failed') {
-        throw new MysqlopsError({
-          code: 'E_ETL',
-          message: `ETL pipeline ${name} failed: ${r.error}`,
-          hint: 'batches already committed stay; the rest stays pending: fix the cause and run `mysqlops etl run` again',
-          cause: failure,
-        });
+    const built = new Set(
+      (await db.query<{ pipeline: string }>('SELECT pipeline FROM etl_state WHERE built = 1')).map(
+        (r) => r.pipeline,
+      ),
+    );
+    const full = pipelines.filter((p) => options.full || !built.has(p));
+    const incremental = pipelines.filter((p) => !full.includes(p));
+    const results = new Map<PipelineName, { result: PipelineRunResult; failure?: unknown }>();
+    const one = (name: PipelineName) =>
+      runPipeline(db, held, DEFINITIONS[name], { ...options, batchSize }, report);
+    // Full builds one after the other: each is CPU-bound and may use 256 MiB of in-memory
+    // temporary tables. A failure stops the run, as before any incremental work.
+    for (const name of full) {
+      const r = await one(name);
+      results.set(name, r);
+      if (r.result.status === 'failed') throw pipelineFailed(r.result, r.failure);
+    }
+    // Incremental pipelines side by side after one drain (it queues keys for every capturing
+    // pipeline; changes committed after it wait for the next run). Their batches are short and
+    // wait mostly on round trips and page reads, which overlap well; each pipeline has its own
+    // keys, report, helper tables and lock.
+    if (incremental.length > 0) {
+      report({
+        pipeline: null,
+        phase: 'dispatch',
+        message: 'draining the change log',
+        done: 0,
+        total: 0,
+      });
+      await withDispatchLock(held, () => dispatchChanges(db));
+      const settled = await Promise.allSettled(incremental.map(one));
+      settled.forEach((s, i) => {
+        if (s.status === 'fulfilled') results.set(incremental[i] as PipelineName, s.value);
+      });
+      const rejected = settled.find((s) => s.status === 'rejected');
+      if (rejected) throw (rejected as PromiseRejectedResult).reason;
+      for (const name of incremental) {
+        const r = results.get(name);
+        if (r && r.result.status === 'failed') throw pipelineFailed(r.result, r.failure);
       }
     }
-    return { database, pipelines: results, ms: Math.round(performance.now() - started) };
+    return {
+      database,
+      pipelines: pipelines.flatMap((p) => results.get(p)?.result ?? []),
+      ms: Math.round(performance.now() - started),
+    };
   } finally {
     await locks?.close();
     await manager.close();
   }
+}
+
+function pipelineFailed(r: PipelineRunResult, failure: unknown): MysqlopsError {
+  return new MysqlopsError({
+    code: 'E_ETL',
+    message: `ETL pipeline ${r.pipeline} failed: ${r.error}`,
+    hint: 'batches already committed stay; the rest stays pending: fix the cause and run `mysqlops etl run` again',
+    cause: failure,
+  });
 }
 
 interface State {
@@ -140,30 +180,36 @@ async function runPipeline(
   let failure: unknown;
   try {
     if (mode === 'full') await fullBuild(db, locks, def, counts, report);
-    else await incremental(db, locks, def, options, counts, report);
+    else await incremental(db, def, options, counts, report);
   } catch (err) {
     failure = err;
     error = err instanceof Error ? err.message : String(err);
   }
   const after = await readState(db, name).catch(() => before);
+  // One transaction (one commit) for the run log and the state.
   await db
-    .execute(
-      `UPDATE etl_runs SET status = ?, finished_at = UTC_TIMESTAMP(3), batches = ?, rows_read = ?, rows_written = ?,
-         watermark_after = ?, error = ? WHERE run_id = ?`,
-      [
-        error ? 'failed' : 'success',
-        counts.batches,
-        counts.rowsRead,
-        counts.rowsWritten,
-        after.last_change_id,
-        error?.slice(0, 1000) ?? null,
-        runId,
-      ],
-    )
-    .catch(() => undefined);
-  if (!error) {
-    await db.execute('UPDATE etl_state SET last_run_at = UTC_TIMESTAMP() WHERE pipeline = ?', [name]);
-  }
+    .transaction(async (tx) => {
+      await tx.execute(
+        `UPDATE etl_runs SET status = ?, finished_at = UTC_TIMESTAMP(3), batches = ?, rows_read = ?, rows_written = ?,
+           watermark_after = ?, error = ? WHERE run_id = ?`,
+        [
+          error ? 'failed' : 'success',
+          counts.batches,
+          counts.rowsRead,
+          counts.rowsWritten,
+          after.last_change_id,
+          error?.slice(0, 1000) ?? null,
+          runId,
+        ],
+      );
+      if (!error) {
+        await tx.execute('UPDATE etl_state SET last_run_at = UTC_TIMESTAMP() WHERE pipeline = ?', [name]);
+      }
+    })
+    .catch((err: unknown) => {
+      // A failed run keeps its own error; a successful one must not pass for done without its log.
+      if (!error) throw err;
+    });
   report({
     pipeline: name,
     phase: 'done',
@@ -283,32 +329,108 @@ async function fullBuild(
     done: 3,
     total: steps,
   });
+  const triggers = await triggersOf(db, name);
   await db.execute(
     `RENAME TABLE ${quoteId(name)} TO ${quoteId(old)}, ${quoteId(shadow)} TO ${quoteId(name)}`,
   );
+  // The old table leaves with its triggers (audit triggers from audit_config, say): recreate them
+  // on the new one. Trigger names are unique per schema, so this can only follow the DROP; until
+  // then only this run writes the report (it holds the pipeline's lock).
   await db.execute(`DROP TABLE ${quoteId(old)}`);
+  await recreateTriggers(db, name, triggers);
+  // Idempotent (it writes only what differs), so retried whole after a lost connection; before
+  // `built`, so a failure leaves the pipeline to be built in full again by the next run.
+  const afterSwap = def.afterSwap;
+  if (afterSwap) await retryTransient({}, () => afterSwap(db));
   await db.execute('UPDATE etl_state SET built = 1, last_full_at = UTC_TIMESTAMP() WHERE pipeline = ?', [
     name,
   ]);
 }
 
+/** A trigger as SHOW CREATE TRIGGER describes it: the statement and the session it was made in. */
+interface TriggerDefinition {
+  name: string;
+  statement: string;
+  sqlMode: string;
+  charset: string;
+  collation: string;
+}
+
+/** The triggers of `table`, in the order they fire (definer, body and sql_mode included). */
+async function triggersOf(db: ContextualDatabase, table: string): Promise<TriggerDefinition[]> {
+  const names = await db.query<{ name: string }>(
+    `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS
+     WHERE EVENT_OBJECT_SCHEMA = DATABASE() AND EVENT_OBJECT_TABLE = ?
+     ORDER BY ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER`,
+    [table],
+  );
+  const out: TriggerDefinition[] = [];
+  for (const { name } of names) {
+    const [row] = await db.query<Record<string, string>>(`SHOW CREATE TRIGGER ${quoteId(name)}`);
+    const statement = row?.['SQL Original Statement'];
+    if (!row || !statement) continue;
+    out.push({
+      name,
+      statement,
+      sqlMode: row.sql_mode ?? '',
+      charset: row.character_set_client ?? 'utf8mb4',
+      collation: row.collation_connection ?? 'utf8mb4_unicode_ci',
+    });
+  }
+  return out;
+}
+
+async function recreateTriggers(
+  db: ContextualDatabase,
+  table: string,
+  triggers: readonly TriggerDefinition[],
+): Promise<void> {
+  if (triggers.length === 0) return;
+  // One pinned connection: each trigger is created in the session settings it was defined with.
+  await db.transaction(async (tx) => {
+    const [saved] = await tx.query<{ mode: string }>('SELECT @@SESSION.sql_mode AS mode');
+    try {
+      for (const t of triggers) {
+        await tx.execute('SET SESSION sql_mode = ?', [t.sqlMode]);
+        await tx.execute(`SET NAMES ${quoteCharset(t.charset)} COLLATE ${quoteCharset(t.collation)}`);
+        try {
+          await tx.execute(t.statement);
+        } catch (err) {
+          throw new MysqlopsError({
+            code: 'E_ETL',
+            message: `the full refresh of ${table} could not recreate its trigger ${t.name}: ${(err as Error).message}`,
+            hint: 'the report is complete but lacks that trigger: recreate it (for audit triggers: `mysqlops audit apply`); the ETL account needs TRIGGER, and SET USER (MariaDB) / SET_USER_ID (MySQL) for triggers defined by another account',
+            cause: err,
+          });
+        }
+      }
+    } finally {
+      await tx.execute('SET SESSION sql_mode = ?', [saved?.mode ?? '']);
+      await tx.execute('SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci');
+    }
+  });
+}
+
+/** A character set or collation name as SHOW CREATE TRIGGER reports it, checked before use. */
+function quoteCharset(name: string): string {
+  if (!/^\w+$/.test(name)) {
+    throw new MysqlopsError({
+      code: 'E_ETL',
+      message: `unexpected character set name from the server: ${name}`,
+    });
+  }
+  return name;
+}
+
+/** Recompute the pipeline's pending keys (the caller drained the change log just before). */
 async function incremental(
   db: ContextualDatabase,
-  locks: LockSession,
   def: PipelineDef,
   options: RunEtlOptions & { batchSize: number },
   counts: Counts,
   report: (e: EtlProgress) => void,
 ): Promise<void> {
   const name = def.name;
-  report({
-    pipeline: name,
-    phase: 'dispatch',
-    message: `${name}: draining the change log`,
-    done: 0,
-    total: 0,
-  });
-  await withDispatchLock(locks, () => dispatchChanges(db));
   if (def.prepare) {
     const prepare = def.prepare;
     await retryTransient(options, () =>
@@ -376,6 +498,9 @@ async function incremental(
       done,
       total: Math.max(total, done),
     });
+    // A short batch took the last keys: asking again would cost a transaction for nothing (keys
+    // queued meanwhile by another run's drain wait for the next run).
+    if (r.keys < options.batchSize) break;
   }
   if (def.finish) {
     const finish = def.finish;

@@ -1,7 +1,8 @@
 /**
  * `verifyEtl()`: rebuild every report from scratch into temporary tables, with the very statements
  * `--full` uses, and compare them row by row with the live reports (every column but
- * created_at/updated_at). Changes nothing; the temporary tables vanish with the connection.
+ * created_at/updated_at), and customers.segment with the rebuilt customer report. Changes nothing;
+ * the temporary tables vanish with the connection.
  */
 import { DatabaseManager, type DatabaseManagerConfig, quoteId, type Transaction } from '../db/index.js';
 import { MysqlopsError } from '../errors.js';
@@ -24,6 +25,7 @@ export interface VerifyPipelineResult {
   ok: boolean;
   missing: number;
   extra: number;
+  /** Rows with differing values; for customer_order_summary also customers whose segment disagrees. */
   different: number;
   /** The first differences (at most `limit` per kind). */
   differences: VerifyDifference[];
@@ -134,16 +136,33 @@ async function verifyOne(tx: Transaction, name: PipelineName, limit: number): Pr
         .map((c) => ({ column: c, expected: row[`e__${c}`], actual: row[`a__${c}`] }));
       differences.push({ kind: 'different', key: keyOf(row), columns: cols });
     }
+    let segments = 0;
+    if (name === 'customer_order_summary') {
+      // customers.segment follows the report (docs/etl.md, "Segments"); 'new' without orders.
+      const segmentWhere = `FROM customers c LEFT JOIN ${fresh} e ON e.customer_id = c.customer_id
+        WHERE c.segment <> COALESCE(e.customer_segment, 'new')`;
+      segments = await count(`SELECT COUNT(*) AS n ${segmentWhere}`);
+      for (const row of await tx.query<{ customer_id: number; expected: string; actual: string }>(
+        `SELECT c.customer_id, COALESCE(e.customer_segment, 'new') AS expected, c.segment AS actual
+         ${segmentWhere} ORDER BY c.customer_id LIMIT ${limit}`,
+      )) {
+        differences.push({
+          kind: 'different',
+          key: { customer_id: row.customer_id },
+          columns: [{ column: 'customers.segment', expected: row.expected, actual: row.actual }],
+        });
+      }
+    }
     const rows = await count(`SELECT COUNT(*) AS n FROM ${live}`);
     const expectedRows = await count(`SELECT COUNT(*) AS n FROM ${fresh}`);
     return {
       pipeline: name,
       rows,
       expectedRows,
-      ok: missing + extra + different === 0,
+      ok: missing + extra + different + segments === 0,
       missing,
       extra,
-      different,
+      different: different + segments,
       differences,
     };
   } finally {

@@ -36,7 +36,9 @@ SELECT x.d, COUNT(*), SUM(x.status = 'cancelled'), SUM(x.status = 'returned'),
   SUM(IF(x.kept, x.subtotal, 0)), SUM(IF(x.kept, x.discount_amount, 0)), SUM(IF(x.kept, x.total_amount, 0)),
   IF(SUM(x.kept) > 0, ROUND(SUM(IF(x.kept, x.total_amount, 0)) / SUM(x.kept), 2), 0)
 FROM (
-  SELECT y.*, (SELECT MIN(f.ordered_at) FROM orders f WHERE f.customer_id = y.customer_id) AS first_at
+  -- ORDER BY ... LIMIT 1 reads one index entry; MIN() in a correlated subquery read them all.
+  SELECT y.*, (SELECT f.ordered_at FROM orders f WHERE f.customer_id = y.customer_id ORDER BY f.ordered_at LIMIT 1)
+    AS first_at
   FROM (
     SELECT STRAIGHT_JOIN o.order_id, CAST(o.ordered_at AS DATE) AS d, o.customer_id, o.status, o.subtotal, o.discount_amount,
       o.total_amount, o.ordered_at, ${KEPT} AS kept, SUM(oi.quantity) AS units

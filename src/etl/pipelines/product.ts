@@ -22,6 +22,16 @@ export const cellOf = (expr: string, split: string) =>
 const PARTIAL_COLUMNS = `product_id, period_start, order_lines, order_count, units_sold, units_returned, revenue,
   first_sold_at, last_sold_at`;
 
+const PARTIAL_VALUES = [
+  'order_lines',
+  'order_count',
+  'units_sold',
+  'units_returned',
+  'revenue',
+  'first_sold_at',
+  'last_sold_at',
+];
+
 const PARTIAL_SUMS = `COUNT(*), SUM(${KEPT}), SUM(IF(${KEPT}, oi.quantity, 0)),
   SUM(IF(o.status = 'returned', oi.quantity, 0)), SUM(IF(${KEPT}, oi.line_total, 0)),
   MIN(IF(${KEPT}, o.ordered_at, NULL)), MAX(IF(${KEPT}, o.ordered_at, NULL))`;
@@ -34,12 +44,12 @@ FROM order_items oi JOIN orders o ON o.order_id = oi.order_id
 GROUP BY oi.product_id, cell`;
 
 /**
- * One cell period of the batch: the orders in [start, end) (an index range with constant bounds:
- * MariaDB would scan all orders for bounds taken from a joined table) and the lines of the
- * products whose cell it is. Parameters: start, start, end (TO_DAYS).
+ * One cell period of the batch, into {fresh}: the orders in [start, end) (an index range with
+ * constant bounds: MariaDB would scan all orders for bounds taken from a joined table) and the
+ * lines of the products whose cell it is. Parameters: start, start, end (TO_DAYS).
  */
 const PARTIALS_PERIOD = `
-INSERT INTO {monthly} (${PARTIAL_COLUMNS})
+INSERT INTO {fresh} (${PARTIAL_COLUMNS})
 SELECT STRAIGHT_JOIN oi.product_id, c.period_start, ${PARTIAL_SUMS}
 FROM orders o FORCE INDEX (ix_orders_ordered_at)
 JOIN order_items oi ON oi.order_id = o.order_id
@@ -51,8 +61,8 @@ GROUP BY oi.product_id, c.period_start`;
  * The report rows from the partials of `source` (alias m): summed per product first, then joined
  * to products and categories (grouping by the copied text columns costs 4x more).
  */
-const SUMMARY_FROM = (source: string) => `
-INSERT INTO {report} (product_id, sku, product_name, category_id, category_name, order_count, units_sold,
+const SUMMARY_FROM = (source: string, target = '{report}') => `
+INSERT INTO ${target} (product_id, sku, product_name, category_id, category_name, order_count, units_sold,
   units_returned, revenue, cost_of_goods, gross_margin, return_rate, first_sold_at, last_sold_at)
 SELECT STRAIGHT_JOIN p.product_id, p.sku, p.name, p.category_id, c.name, a.order_count, a.units_sold,
   a.units_returned, a.revenue, a.units_sold * p.cost, a.revenue - a.units_sold * p.cost,
@@ -67,6 +77,28 @@ FROM (
 ) a
 JOIN products p ON p.product_id = a.product_id
 JOIN categories c ON c.category_id = p.category_id`;
+
+const REPORT_VALUES = [
+  'sku',
+  'product_name',
+  'category_id',
+  'category_name',
+  'order_count',
+  'units_sold',
+  'units_returned',
+  'revenue',
+  'cost_of_goods',
+  'gross_margin',
+  'return_rate',
+  'first_sold_at',
+  'last_sold_at',
+];
+
+/** The batch's recomputed rows ({rows}) into the report; unchanged rows are not written. */
+const UPSERT_ROWS = `
+INSERT INTO {report} (product_id, ${REPORT_VALUES.join(', ')})
+SELECT product_id, ${REPORT_VALUES.join(', ')} FROM {rows}
+ON DUPLICATE KEY UPDATE ${REPORT_VALUES.map((c) => `${c} = VALUES(${c})`).join(', ')}`;
 
 /** Ranks by revenue (1 = best; ties share a rank), rewritten only where they changed. */
 const RANK_STATEMENTS = [
@@ -104,10 +136,15 @@ export const productPerformanceSummary: PipelineDef = {
     return written;
   },
   batch: async (sql, t) => {
-    const x = { cells: 'etl_batch_cells', products: 'etl_batch_products' };
+    const x = {
+      cells: 'etl_batch_cells',
+      products: 'etl_batch_products',
+      fresh: 'etl_batch_fresh',
+      rows: 'etl_batch_rows',
+    };
     const f = (s: string) => fill(s, t, x);
     await runAll(sql, [
-      { text: f('DROP TEMPORARY TABLE IF EXISTS {cells}, {products}') },
+      { text: f('DROP TEMPORARY TABLE IF EXISTS {cells}, {products}, {fresh}, {rows}') },
       {
         text: f(`CREATE TEMPORARY TABLE {cells} (product_id INT UNSIGNED NOT NULL, period_start DATE NOT NULL,
                    PRIMARY KEY (period_start, product_id))`),
@@ -122,10 +159,7 @@ export const productPerformanceSummary: PipelineDef = {
         params: [NAME],
       },
       { text: f('INSERT INTO {products} SELECT DISTINCT k1 FROM {batch}') },
-      {
-        text: f(`DELETE m FROM {monthly} m JOIN {cells} c
-                 ON m.product_id = c.product_id AND m.period_start = c.period_start`),
-      },
+      { text: f('CREATE TEMPORARY TABLE {fresh} LIKE {monthly}') },
     ]);
     const periods = await sql.query<{ s: number; e: number }>(
       f(`SELECT TO_DAYS(p.period_start) AS s,
@@ -139,12 +173,31 @@ export const productPerformanceSummary: PipelineDef = {
       await sql.execute(f(PARTIALS_PERIOD), [p.s, p.s, p.e]);
     }
     return runAll(sql, [
-      { text: f('DELETE s FROM {report} s JOIN {products} bp ON s.product_id = bp.product_id') },
+      // Cells left without lines go; the others are updated in place where they changed.
       {
-        text: f(SUMMARY_FROM('{products} bp STRAIGHT_JOIN {monthly} m ON m.product_id = bp.product_id')),
+        text: f(`DELETE m FROM {cells} c
+                 LEFT JOIN {fresh} n ON n.product_id = c.product_id AND n.period_start = c.period_start
+                 STRAIGHT_JOIN {monthly} m ON m.product_id = c.product_id AND m.period_start = c.period_start
+                 WHERE n.product_id IS NULL`),
+      },
+      {
+        text: f(`INSERT INTO {monthly} (${PARTIAL_COLUMNS}) SELECT ${PARTIAL_COLUMNS} FROM {fresh}
+                 ON DUPLICATE KEY UPDATE ${PARTIAL_VALUES.map((c) => `${c} = VALUES(${c})`).join(', ')}`),
+      },
+      { text: f('CREATE TEMPORARY TABLE {rows} LIKE {report}') },
+      {
+        text: f(
+          SUMMARY_FROM('{products} bp STRAIGHT_JOIN {monthly} m ON m.product_id = bp.product_id', '{rows}'),
+        ),
         count: true,
       },
-      { text: f('DROP TEMPORARY TABLE {cells}, {products}') },
+      // In place, and only where a value changed (ranks are left to `finish`).
+      { text: f(UPSERT_ROWS) },
+      {
+        text: f(`DELETE s FROM {products} bp LEFT JOIN {rows} r ON r.product_id = bp.product_id
+                 STRAIGHT_JOIN {report} s ON s.product_id = bp.product_id WHERE r.product_id IS NULL`),
+      },
+      { text: f('DROP TEMPORARY TABLE {cells}, {products}, {fresh}, {rows}') },
     ]);
   },
   finish: async (sql, t) => {

@@ -3,7 +3,7 @@
  * placeholders (`{report}`, `{batch}`...) filled with quoted names, so the same statements build
  * the live report, a shadow table (`--full`) or a temporary table (`etl verify`).
  */
-import { quoteId } from '../../db/index.js';
+import { type ContextualDatabase, quoteId } from '../../db/index.js';
 import type { PipelineName, SqlRunner } from '../types.js';
 
 /** The tables a statement works on; every value is an unquoted, valid identifier. */
@@ -42,6 +42,11 @@ export interface PipelineDef {
   prepare?(sql: SqlRunner): Promise<void>;
   /** After the batches of an incremental run: whole-report touches (ranks). */
   finish?(sql: SqlRunner, t: Targets): Promise<void>;
+  /**
+   * After a full build was swapped in (live tables only): work outside the report (segments), in
+   * transactions of its own (DatabaseManager retries their deadlocks and lock wait timeouts).
+   */
+  afterSwap?(db: ContextualDatabase): Promise<void>;
 }
 
 /** `template` with each `{name}` replaced by the quoted table name. */
