@@ -32,6 +32,7 @@ import type {
   ManifestTable,
   SchemaDocument,
 } from './types.js';
+import { dumpUsers } from './users.js';
 
 export interface BackupFullOptions {
   /** Databases to dump. Default: the configured database (DB_NAME). */
@@ -42,6 +43,8 @@ export interface BackupFullOptions {
   threads?: number;
   /** Target rows per chunk. Default 200 000. */
   chunkRows?: number;
+  /** Also keep every non-system account and role with its grants (users.ts). Default false. */
+  users?: boolean;
   onProgress?: (e: BackupProgress) => void;
 }
 
@@ -125,6 +128,7 @@ export async function backupFull(
     const schemaDone = (async () => {
       const doc: SchemaDocument = { format: 1, databases: [] };
       for (const db of databases) doc.databases.push(await dumpSchema(coordinator, db, filters.get(db)));
+      if (options.users) doc.users = await dumpUsers(coordinator);
       return writeWhole(dir, schemaFile, Buffer.from(JSON.stringify(doc)), codec);
     })();
     schemaDone.catch(() => {});

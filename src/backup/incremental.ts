@@ -7,7 +7,7 @@
  * The files are fetched with `mariadb-binlog --read-from-remote-server --raw` (works against a
  * remote server; needs REPLICATION SLAVE), which reads its credentials from a 0600 option file in a
  * private temporary folder, never from its command line; the folder is removed afterwards.
- * Replaying them (point-in-time recovery) is not built yet.
+ * Replaying them (point-in-time recovery) is pitr.ts.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +17,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { DatabaseManagerConfig, ResolvedTarget } from '../db/index.js';
 import { BackupError } from '../errors.js';
+import { binlogNumber } from './binlog-scan.js';
+import { type ToolFlavor, toolEnvironment, writeClientOptions } from './client-options.js';
 import { checkCompression, SUFFIX } from './codec.js';
 import { encryptionForNewBackup } from './crypto.js';
 import { type FileCodec, openSink } from './file-io.js';
@@ -33,8 +35,8 @@ export interface IncrementalResult {
 
 /**
  * Copy the binary logs since the newest complete backup in `settings.dir` into a new incremental
- * backup. Throws E_BACKUP when there is no backup to continue, or when the logs it would need were
- * purged from the server (the chain is broken: take a full backup).
+ * backup. Throws E_BACKUP_CHAIN when there is no backup to continue (exit 2), or when the logs it
+ * would need were purged from the server (the chain is broken: take a full backup).
  */
 export async function backupIncremental(
   config: DatabaseManagerConfig,
@@ -42,15 +44,16 @@ export async function backupIncremental(
 ): Promise<IncrementalResult> {
   const startedAt = new Date();
   checkCompression(settings.compression);
-  const parentEntry = (await listBackups(settings)).find((e) => e.complete);
-  if (!parentEntry) {
+  const complete = (await listBackups(settings)).filter((e) => e.complete);
+  if (complete.length === 0) {
     throw new BackupError({
+      code: 'E_BACKUP_CHAIN',
       message: `no complete backup in ${settings.dir} to continue`,
       hint: 'take a full backup first (mysqlops backup full)',
       exitCode: 2,
     });
   }
-  const parent = await readManifest(parentEntry.dir);
+  const parent = chooseParent(await Promise.all(complete.map((e) => readManifest(e.dir))));
   const start = endOf(parent);
   if (!start) {
     throw new BackupError({
@@ -76,6 +79,7 @@ export async function backupIncremental(
     const from = names.indexOf(start.file);
     if (from === -1) {
       throw new BackupError({
+        code: 'E_BACKUP_CHAIN',
         message: `the binary log ${start.file} that backup ${parent.id} ends in is no longer on the server`,
         hint: 'the chain is broken (the log was purged): take a full backup',
       });
@@ -100,7 +104,7 @@ export async function backupIncremental(
     const files: ManifestFile[] = [];
     const binlogs: Array<{ name: string; file: string; size: number }> = [];
     for (const log of wanted) {
-      const local = await fetchBinlog(target, work, log.Log_name);
+      const local = await fetchBinlog(target, work, log.Log_name, session.flavor.kind);
       const rel = `binlog/${log.Log_name}${SUFFIX[settings.compression]}${key ? '.enc' : ''}`;
       const sink = openSink(dir, rel, codec);
       await pipeline(createReadStream(local), sink.input);
@@ -145,6 +149,30 @@ export async function backupIncremental(
   }
 }
 
+/**
+ * The backup to continue, from the complete ones newest first: the one that reaches furthest into
+ * the binary log. Ids carry whole seconds, so a full backup taken in the same second as an
+ * incremental one may list after it; the log position tells which came last. When the newest has
+ * no position it is returned, and the caller refuses it.
+ */
+export function chooseParent(newestFirst: readonly Manifest[]): Manifest {
+  const newest = newestFirst[0] as Manifest;
+  let best = newest;
+  let bestEnd = endOf(newest);
+  if (!bestEnd) return newest;
+  for (const m of newestFirst.slice(1)) {
+    const end = endOf(m);
+    const a = end && binlogNumber(end.file);
+    const b = binlogNumber(bestEnd.file);
+    if (!end || !a || !b || a.base !== b.base) continue;
+    if (a.n > b.n || (a.n === b.n && end.position > bestEnd.position)) {
+      best = m;
+      bestEnd = end;
+    }
+  }
+  return best;
+}
+
 /** Where a backup leaves the binary log: a full one at its snapshot, an incremental one at its end. */
 function endOf(m: Manifest): BinlogPoint | undefined {
   if (m.incremental) return m.incremental.end;
@@ -154,36 +182,26 @@ function endOf(m: Manifest): BinlogPoint | undefined {
     : undefined;
 }
 
-/** One option-file value, quoted; values that cannot be written safely are refused. */
-function optionValue(value: string): string {
-  if (/["\r\n\\]/.test(value)) {
-    throw new BackupError({
-      message: 'a connection setting holds a character mariadb-binlog cannot read from an option file',
-    });
-  }
-  return `"${value}"`;
-}
-
-/** Copy one binary log from the server into `work` with mariadb-binlog; its local path. */
-async function fetchBinlog(target: ResolvedTarget, work: string, name: string): Promise<string> {
-  if (!/^[A-Za-z0-9._-]+$/.test(name))
+/**
+ * Copy one binary log from the server into `work` (a private folder) with mariadb-binlog; its local
+ * path. The server's current log is copied as far as it is written.
+ */
+export async function fetchBinlog(
+  target: ResolvedTarget,
+  work: string,
+  name: string,
+  flavor: ToolFlavor = 'mariadb',
+): Promise<string> {
+  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name))
     throw new BackupError({ message: `unexpected binary log name ${JSON.stringify(name)}` });
-  const o = target.options;
-  const lines = ['[client]', `user=${optionValue(String(o.user ?? ''))}`];
-  if (o.password) lines.push(`password=${optionValue(String(o.password))}`);
-  if (o.socketPath) lines.push(`socket=${optionValue(o.socketPath)}`);
-  else {
-    lines.push(`host=${optionValue(String(o.host ?? 'localhost'))}`, `port=${Number(o.port ?? 3306)}`);
-  }
-  if (!o.ssl) lines.push('skip-ssl');
-  const cnf = path.join(work, 'client.cnf');
-  await fsp.writeFile(cnf, `${lines.join('\n')}\n`, { mode: 0o600 });
+  const cnf = await writeClientOptions(target, work, flavor);
+  const tool = flavor === 'mysql' ? 'mysqlbinlog' : 'mariadb-binlog';
   const out = path.join(work, name);
   await new Promise<void>((resolve, reject) => {
     const child = spawn(
-      'mariadb-binlog',
+      tool,
       [`--defaults-extra-file=${cnf}`, '--read-from-remote-server', '--raw', `--result-file=${work}/`, name],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+      { stdio: ['ignore', 'ignore', 'pipe'], env: toolEnvironment() },
     );
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
@@ -192,8 +210,8 @@ async function fetchBinlog(target: ResolvedTarget, work: string, name: string): 
     child.on('error', (err) =>
       reject(
         new BackupError({
-          message: `cannot run mariadb-binlog: ${err.message}`,
-          hint: 'install the MariaDB client tools (mariadb-client)',
+          message: `cannot run ${tool}: ${err.message}`,
+          hint: 'install the MariaDB client tools (mariadb-client), or the MySQL ones for a MySQL server',
           cause: err,
         }),
       ),

@@ -1,26 +1,23 @@
 /**
  * `restore()`: a full backup into empty databases. Tables are created with only their primary key
- * (and the keys AUTO_INCREMENT needs); chunks load in parallel with LOAD DATA LOCAL INFILE, each
- * streamed from its file through the checksum, decryption and decompression, in a transaction that
- * commits only when the whole file checked out (so a damaged file loads nothing and names itself);
- * then secondary keys (one ALTER per table, in parallel), foreign keys, routines, views, triggers and
- * events. Loading sessions skip foreign key and unique checks: the data is a consistent snapshot.
+ * (and the keys AUTO_INCREMENT needs); chunk files load in parallel (restore-load.ts), the biggest
+ * work first; each table gets its secondary keys (one ALTER, a sorted build) from the session that
+ * loaded its last chunk, while the other sessions go on loading; then foreign keys, routines, views,
+ * triggers and events. By default nothing of it is written to the binary log (`binlog`).
  */
-import type { ResultSetHeader } from 'mysql2';
 import type { DatabaseManagerConfig } from '../db/index.js';
 import { isValidIdentifier, quoteId } from '../db/index.js';
-import { BackupError, driverFields } from '../errors.js';
-import { type FileCodec, openSource, readWhole } from './file-io.js';
+import { BackupError } from '../errors.js';
+import { type FileCodec, readWhole } from './file-io.js';
 import { openBackup } from './locate.js';
+import { enumColumns, loadChunk, prepareSession, type TableLoad } from './restore-load.js';
 import { splitCreateTable } from './schema-dump.js';
-import { backupFailure, query, Session, targetOf } from './session.js';
-import { LOAD_FORMAT } from './tsv-encode.js';
+import { backupFailure, Session, targetOf } from './session.js';
 import type {
   BackupSettings,
   DatabaseSchema,
   Manifest,
   ManifestChunk,
-  ManifestTable,
   RestoreProgress,
   SchemaDocument,
 } from './types.js';
@@ -32,7 +29,22 @@ export interface RestoreOptions {
   threads?: number;
   /** Restore into databases that hold objects: the backup's objects are dropped and recreated. */
   force?: boolean;
+  /**
+   * Write the restore to the binary log (default false: the loading sessions set sql_log_bin = 0,
+   * as myloader does unless --enable-binlog). Off, replicas of the target server do not receive the
+   * restored data, and the restore cannot be replayed from the binary log; skipping it needs
+   * BINLOG ADMIN (MariaDB) or SESSION_VARIABLES_ADMIN (MySQL).
+   */
+  binlog?: boolean;
   onProgress?: (e: RestoreProgress) => void;
+}
+
+/** One table of the restore: its data (absent for a table the manifest lists no data for), then its keys. */
+interface TableJob {
+  qualified: string;
+  load: TableLoad | undefined;
+  keys: string[];
+  foreignKeys: string[];
 }
 
 export interface RestoreResult {
@@ -41,7 +53,9 @@ export interface RestoreResult {
   tables: number;
   rows: number;
   ms: number;
+  /** From the first chunk until the last table's data is in (earlier tables get their keys meanwhile). */
   loadMs: number;
+  /** From then until the last secondary and foreign keys are in. */
   indexMs: number;
 }
 
@@ -62,8 +76,8 @@ export async function restore(
   const { dir, manifest, key } = await openBackup(settings, nameOrPath);
   if (manifest.type !== 'full') {
     throw new BackupError({
-      message: `${manifest.id} is an incremental backup (binary logs); restore its full backup ${manifest.incremental?.full ?? ''}`,
-      hint: 'replaying incremental backups (point-in-time recovery) is not built yet',
+      message: `${manifest.id} is an incremental backup (binary logs): restore() loads full backups only`,
+      hint: `use pitrRestore() (CLI: mysqlops restore ${manifest.id}), which restores its full backup ${manifest.incremental?.full ?? ''} and replays the chain up to it`,
       exitCode: 2,
     });
   }
@@ -71,6 +85,7 @@ export async function restore(
   const schema = await readSchema(dir, manifest, codec);
   const mapping = targetNames(manifest, options.targetDb);
   const threads = options.threads ?? settings.threads;
+  const binlog = options.binlog === true;
   const target = targetOf(config);
   const sessions: Session[] = [];
   try {
@@ -81,8 +96,8 @@ export async function restore(
       await checkTarget(admin, db, mapping.get(db.name) as string, options.force === true);
 
     report({ phase: 'schema', rows: 0, totalRows: manifest.totals.rows });
-    await prepareSession(admin);
-    const deferred: Array<{ table: string; keys: string[]; foreignKeys: string[] }> = [];
+    await prepareSession(admin, binlog);
+    const jobs: TableJob[] = [];
     for (const db of schema.databases) {
       const name = mapping.get(db.name) as string;
       await admin.run(createDatabaseSql(db, name));
@@ -90,8 +105,10 @@ export async function restore(
       for (const t of db.tables) {
         const split = splitCreateTable(t.create);
         await admin.run(split.create);
-        deferred.push({
-          table: `${quoteId(name)}.${quoteId(t.name)}`,
+        const table = manifest.tables.find((m) => m.database === db.name && m.table === t.name);
+        jobs.push({
+          qualified: `${quoteId(name)}.${quoteId(t.name)}`,
+          load: table ? { table, database: name } : undefined,
           keys: split.keys,
           foreignKeys: split.foreignKeys,
         });
@@ -101,47 +118,48 @@ export async function restore(
     for (let i = 0; i < Math.max(1, threads); i++) {
       const s = await Session.open(target.options, target);
       sessions.push(s);
-      await prepareSession(s);
+      await prepareSession(s, binlog);
     }
-    const loaders = sessions.slice(1);
     const loadStarted = performance.now();
+    let lastLoaded = loadStarted;
     let rowsDone = 0;
-    const work = manifest.tables
-      .slice()
-      .sort((a, b) => b.rows - a.rows)
-      .flatMap((t) => t.chunks.filter((c) => c.rows > 0).map((c) => ({ t, c })));
-    const tolerated = new Map<string, Set<string>>();
+    const queue = workQueue(jobs, manifest);
+    const enumCols = new Map<TableJob, Promise<Set<string>>>();
     await Promise.all(
-      loaders.map(async (s) => {
-        for (let item = work.shift(); item; item = work.shift()) {
-          const tableName = mapping.get(item.t.database) as string;
-          const enumCols = await enumColumns(s, tolerated, tableName, item.t.table);
-          await loadChunkRetrying(s, dir, manifest, codec, tableName, item.t, item.c, enumCols);
-          rowsDone += item.c.rows;
-          report({
-            phase: 'load',
-            rows: rowsDone,
-            totalRows: manifest.totals.rows,
-            table: `${tableName}.${item.t.table}`,
-          });
+      sessions.slice(1).map(async (s) => {
+        for (let item = queue.items.shift(); item; item = queue.items.shift()) {
+          const { job, chunk } = item;
+          if (job.load && chunk) {
+            const load = job.load;
+            let cols = enumCols.get(job);
+            if (!cols) {
+              cols = enumColumns(s, load.database, load.table.table);
+              enumCols.set(job, cols);
+            }
+            await loadChunk(s, dir, manifest, codec, load, chunk, await cols);
+            rowsDone += chunk.rows;
+            report({
+              phase: 'load',
+              rows: rowsDone,
+              totalRows: manifest.totals.rows,
+              table: `${load.database}.${load.table.table}`,
+            });
+            if (queue.chunkDone(job) > 0) continue;
+          }
+          lastLoaded = performance.now();
+          // Right after the table's last chunk, while its pages are still in the buffer pool, and
+          // alongside the other tables' loads rather than after all of them.
+          if (job.keys.length > 0) await s.run(`ALTER TABLE ${job.qualified} ${job.keys.join(', ')}`);
         }
       }),
     );
-    const loadMs = performance.now() - loadStarted;
-
     report({ phase: 'indexes', rows: rowsDone, totalRows: manifest.totals.rows });
-    const indexStarted = performance.now();
-    const alters = deferred.filter((d) => d.keys.length > 0);
-    await Promise.all(
-      loaders.map(async (s) => {
-        for (let d = alters.shift(); d; d = alters.shift())
-          await s.run(`ALTER TABLE ${d.table} ${d.keys.join(', ')}`);
-      }),
-    );
-    for (const d of deferred) {
-      if (d.foreignKeys.length > 0) await admin.run(`ALTER TABLE ${d.table} ${d.foreignKeys.join(', ')}`);
+    for (const job of jobs) {
+      if (job.foreignKeys.length > 0)
+        await admin.run(`ALTER TABLE ${job.qualified} ${job.foreignKeys.join(', ')}`);
     }
-    const indexMs = performance.now() - indexStarted;
+    const loadMs = lastLoaded - loadStarted;
+    const indexMs = performance.now() - lastLoaded;
 
     report({ phase: 'objects', rows: rowsDone, totalRows: manifest.totals.rows });
     for (const db of schema.databases) await createObjects(admin, db, mapping.get(db.name) as string);
@@ -162,6 +180,37 @@ export async function restore(
   } finally {
     await Promise.all(sessions.map((s) => s.close()));
   }
+}
+
+/**
+ * Every table's chunks, in order of the table's estimated work (its bytes on disk, times one plus its
+ * number of secondary keys, since each key is one more sorted pass after the data): the longest work
+ * starts at once, small tables fill the gaps at the end. A table whose file holds no rows gets one
+ * keys-only item. `chunkDone(job)` counts a table's loaded chunk and returns how many are left.
+ */
+function workQueue(jobs: TableJob[], manifest: Manifest) {
+  const size = new Map(manifest.files.map((f) => [f.path, f.size]));
+  const cost = new Map<TableJob, number>();
+  for (const job of jobs) {
+    const bytes = (job.load?.table.chunks ?? []).reduce((sum, c) => sum + (size.get(c.file) ?? 0), 0);
+    cost.set(job, bytes * (1 + job.keys.length));
+  }
+  const left = new Map<TableJob, number>();
+  const items: Array<{ job: TableJob; chunk?: ManifestChunk }> = [];
+  for (const job of jobs.slice().sort((a, b) => (cost.get(b) ?? 0) - (cost.get(a) ?? 0))) {
+    const chunks = job.load?.table.chunks.filter((c) => c.rows > 0) ?? [];
+    left.set(job, chunks.length);
+    if (chunks.length === 0) items.push({ job });
+    for (const chunk of chunks) items.push({ job, chunk });
+  }
+  return {
+    items,
+    chunkDone(job: TableJob): number {
+      const n = (left.get(job) ?? 1) - 1;
+      left.set(job, n);
+      return n;
+    },
+  };
 }
 
 async function readSchema(dir: string, manifest: Manifest, codec: FileCodec): Promise<SchemaDocument> {
@@ -223,127 +272,10 @@ async function checkTarget(s: Session, db: DatabaseSchema, name: string, force: 
   for (const e of db.events) await s.run(`DROP EVENT IF EXISTS ${q}.${quoteId(e.name)}`);
 }
 
-/** Loading sessions: no foreign key or unique checks, zero dates and AUTO_INCREMENT 0 kept, UTC, explicit commits. */
-async function prepareSession(s: Session): Promise<void> {
-  await s.run(
-    "SET SESSION foreign_key_checks = 0, unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO', time_zone = '+00:00'",
-  );
-  // Chunks of one table load side by side: without gap locks they do not block each other.
-  await s.run('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
-}
-
-/** Deadlock and lock wait timeout: the chunk's transaction was rolled back and can simply run again. */
-const RETRYABLE = new Set([1213, 1205]);
-const LOAD_ATTEMPTS = 5;
-
-/** `loadChunk`, again after a deadlock or lock wait timeout (each attempt rereads the file). */
-async function loadChunkRetrying(...args: Parameters<typeof loadChunk>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await loadChunk(...args);
-      return;
-    } catch (err) {
-      const errno = driverFields(err).errno;
-      if (attempt >= LOAD_ATTEMPTS || errno === undefined || !RETRYABLE.has(errno)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt * Math.random()));
-    }
-  }
-}
-
 function createDatabaseSql(db: DatabaseSchema, name: string): string {
   const cs = /CHARACTER SET (\w+)/i.exec(db.createDatabase)?.[1];
   const coll = /COLLATE (\w+)/i.exec(db.createDatabase)?.[1];
   return `CREATE DATABASE IF NOT EXISTS ${quoteId(name)}${cs ? ` CHARACTER SET ${cs}` : ''}${coll ? ` COLLATE ${coll}` : ''}`;
-}
-
-/** ENUM/SET columns of a table: the only ones where a load warning (1265, the '' error value) is expected. */
-async function enumColumns(
-  s: Session,
-  cache: Map<string, Set<string>>,
-  db: string,
-  table: string,
-): Promise<Set<string>> {
-  const k = `${db}.${table}`;
-  let cols = cache.get(k);
-  if (!cols) {
-    const rows = await s.rows<{ c: string }>(
-      "SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND DATA_TYPE IN ('enum', 'set')",
-      [db, table],
-    );
-    cols = new Set(rows.map((r) => r.c));
-    cache.set(k, cols);
-  }
-  return cols;
-}
-
-async function loadChunk(
-  s: Session,
-  dir: string,
-  manifest: Manifest,
-  codec: FileCodec,
-  db: string,
-  t: ManifestTable,
-  chunk: ManifestChunk,
-  enumCols: Set<string>,
-): Promise<void> {
-  const entry = manifest.files.find((f) => f.path === chunk.file);
-  if (!entry) {
-    throw new BackupError({
-      code: 'E_BACKUP_CORRUPT',
-      message: `the manifest lists no file ${chunk.file}`,
-      file: chunk.file,
-    });
-  }
-  const sql =
-    `LOAD DATA LOCAL INFILE 'mysqlops-restore.tsv' INTO TABLE ${quoteId(db)}.${quoteId(t.table)} ${LOAD_FORMAT} ` +
-    `(${t.columns.map((c) => quoteId(c)).join(', ')})`;
-  await s.run('START TRANSACTION');
-  let result: ResultSetHeader;
-  try {
-    result = await new Promise<ResultSetHeader>((resolve, reject) => {
-      s.conn.query<ResultSetHeader>(
-        { sql, infileStreamFactory: () => openSource(dir, entry, codec) },
-        (err, res) => (err ? reject(err) : resolve(res)),
-      );
-    });
-    if (result.affectedRows !== chunk.rows) {
-      throw new BackupError({
-        code: 'E_BACKUP_CORRUPT',
-        message: `backup file ${chunk.file} loaded ${result.affectedRows} rows into ${db}.${t.table}, the manifest says ${chunk.rows}`,
-        file: chunk.file,
-      });
-    }
-    if (result.warningStatus > 0) {
-      const warnings = await s.rows<{ Code: number; Message: string }>('SHOW WARNINGS LIMIT 20');
-      const bad = warnings.filter(
-        (w) => !(w.Code === 1265 && enumCols.has(/column '([^']+)'/.exec(w.Message)?.[1] ?? '')),
-      );
-      if (bad.length > 0) {
-        throw new BackupError({
-          message: `loading ${chunk.file} into ${db}.${t.table} changed values: ${bad
-            .slice(0, 3)
-            .map((w) => w.Message)
-            .join('; ')}`,
-          hint: 'the target table differs from the backed-up one, or the server lacks a character set the data needs',
-          file: chunk.file,
-        });
-      }
-    }
-    await s.run('COMMIT');
-  } catch (err) {
-    await query(s.conn, 'ROLLBACK').catch(() => {});
-    if (err instanceof BackupError) throw err;
-    const d = driverFields(err);
-    throw new BackupError({
-      message: `loading ${chunk.file} into ${db}.${t.table} failed: ${d.sqlMessage ?? (err as Error).message}`,
-      hint:
-        d.errno === 1148 || d.errno === 3948 || d.errno === 4166
-          ? 'the server refuses LOAD DATA LOCAL: set local_infile=ON on the server'
-          : undefined,
-      file: chunk.file,
-      cause: err,
-    });
-  }
 }
 
 /** Routines, views (in dependency order, by retrying), triggers and events of one database. */

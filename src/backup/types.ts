@@ -154,4 +154,18 @@ export interface DatabaseSchema {
 export interface SchemaDocument {
   format: 1;
   databases: DatabaseSchema[];
+  /** Accounts and roles with their grants (`backup full --users`); absent otherwise. */
+  users?: AccountDefinition[];
+}
+
+/** One account or role as `backup full --users` keeps it (see users.ts). */
+export interface AccountDefinition {
+  user: string;
+  /** Empty for a role. */
+  host: string;
+  role: boolean;
+  /** SHOW CREATE USER (holds the password hash), or CREATE ROLE IF NOT EXISTS. */
+  create: string;
+  /** SHOW GRANTS, in the server's order. */
+  grants: string[];
 }

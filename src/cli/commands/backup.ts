@@ -12,16 +12,24 @@ import {
   backupIncremental,
   backupSettings,
   type Compression,
+  isIncrementalBackup,
   listBackups,
+  type PitrResult,
+  type PitrTarget,
   type PruneResult,
+  parseRecoveryTime,
+  pitrRestore,
   pruneBackups,
   type RestoreResult,
   type RestoreTestResult,
+  type RestoreUsersResult,
   recordVerification,
   restore,
   restoreTest,
+  restoreUsers,
   type VerifyResult,
   verifyBackup,
+  withBackupLock,
 } from '../../backup/index.js';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
@@ -35,12 +43,19 @@ interface FullFlags {
   compression?: string;
   chunkRows?: string;
   verify?: boolean;
+  users?: boolean;
 }
 
 interface RestoreFlags {
   targetDb?: string;
   threads?: string;
   force?: boolean;
+  toTime?: string;
+  toGtid?: string;
+  serverBinlogs?: boolean;
+  users?: boolean;
+  tempDir?: string;
+  binlog?: boolean;
 }
 
 const COMPRESSIONS = ['zstd', 'gzip', 'none'] as const;
@@ -75,6 +90,10 @@ See docs/operations/backup-and-restore.md.`,
       '--verify',
       'then verify every file and restore it into a scratch database (as verify --restore-test)',
     )
+    .option(
+      '--users',
+      'also keep every non-system account and role with its grants (restore --users puts them back)',
+    )
     .action(async (flags: FullFlags) => {
       const ctx = context();
       const threads = intFlag('--threads', flags.threads, 1, 64);
@@ -82,14 +101,18 @@ See docs/operations/backup-and-restore.md.`,
       const compression = compressionFlag(flags.compression);
       const settings = backupSettings(ctx.config, { compression, threads });
       const bar = progressBar(ctx.out, 'backing up');
-      const result = await backupFull(ctx.config, settings, {
-        databases: listFlag(flags.databases),
-        tables: listFlag(flags.tables),
-        chunkRows,
-        onProgress: (e) => {
-          if (e.phase === 'dump') bar.update(e.rows, e.totalRows, e.table ?? '');
-        },
-      });
+      // One backup at a time per server (serve's scheduled ones included): wait for the others.
+      const result = await withBackupLock(ctx.config, () =>
+        backupFull(ctx.config, settings, {
+          databases: listFlag(flags.databases),
+          tables: listFlag(flags.tables),
+          chunkRows,
+          users: flags.users === true,
+          onProgress: (e) => {
+            if (e.phase === 'dump') bar.update(e.rows, e.totalRows, e.table ?? '');
+          },
+        }),
+      );
       bar.finish();
       if (!flags.verify) {
         ctx.out.result(fullReport(result), () => renderFull(result));
@@ -113,7 +136,7 @@ See docs/operations/backup-and-restore.md.`,
     .action(async () => {
       const ctx = context();
       const settings = backupSettings(ctx.config);
-      const r = await backupIncremental(ctx.config, settings);
+      const r = await withBackupLock(ctx.config, () => backupIncremental(ctx.config, settings));
       const inc = r.manifest.incremental;
       ctx.out.result({ ok: true, id: r.id, dir: r.dir, incremental: inc, totals: r.manifest.totals }, () =>
         keyValueTable([
@@ -180,26 +203,101 @@ See docs/operations/backup-and-restore.md.`,
 
   program
     .command('restore')
-    .description('restore a full backup into empty databases (parallel LOAD DATA, indexes after the data)')
-    .argument('<backup>', 'backup id (see backup list) or folder')
+    .description(
+      'restore a full backup into empty databases (parallel LOAD DATA, indexes after the data); with --to-time/--to-gtid, then replay its binary logs to that moment',
+    )
+    .argument(
+      '<backup>',
+      'backup id (see backup list) or folder; an incremental one restores its chain up to it',
+    )
     .option('--target-db <name>', "restore the backup's database under another name")
     .option('--threads <n>', 'loading connections (default 4, or the configured backup.threads)')
     .option('--force', 'restore into a database that holds objects: drops and recreates those in the backup')
+    .option(
+      '--binlog',
+      'write the restored data to the binary log, so replicas receive it (slower; by default the restore is not logged, which needs BINLOG ADMIN)',
+    )
+    .option(
+      '--to-time <time>',
+      'point-in-time recovery: changes made before this time, "YYYY-MM-DD HH:MM:SS" in UTC (or with Z/+HH:MM)',
+    )
+    .option(
+      '--to-gtid <gtid>',
+      'point-in-time recovery: up to and including this transaction (MariaDB 0-1-42)',
+    )
+    .option(
+      '--server-binlogs',
+      "also replay the server's binary logs past the last incremental backup (alone: up to now)",
+    )
+    .option(
+      '--users',
+      'also create the accounts and roles the backup holds (taken with backup full --users) and apply their grants',
+    )
+    .option(
+      '--temp-dir <dir>',
+      'where the decrypted binary logs are kept during point-in-time recovery (default: the system temporary directory)',
+    )
+    .addHelpText(
+      'after',
+      `
+Point-in-time recovery restores the full backup at the root of the chain, then replays the binary
+logs of its incremental backups (decrypted into a private temporary folder) from the snapshot
+position to the moment, with mariadb-binlog piped into mariadb. See docs/operations/backup-and-restore.md.`,
+    )
     .action(async (name: string, flags: RestoreFlags) => {
       const ctx = context();
       const threads = intFlag('--threads', flags.threads, 1, 64);
       const settings = backupSettings(ctx.config, { threads });
+      const to = recoveryTarget(flags);
       const bar = progressBar(ctx.out, 'restoring');
+      if (to || (await isIncrementalBackup(settings, name))) {
+        const result = await pitrRestore(ctx.config, settings, name, {
+          to: to ?? 'end',
+          targetDb: flags.targetDb,
+          force: flags.force === true,
+          binlog: flags.binlog === true,
+          serverBinlogs: flags.serverBinlogs === true,
+          tempDir: flags.tempDir,
+          onProgress: (e) => {
+            if (e.phase === 'restore' && e.restore.phase === 'load')
+              bar.update(e.restore.rows, e.restore.totalRows, e.restore.table ?? '');
+          },
+        });
+        bar.finish();
+        const users = flags.users ? await restoreUsers(ctx.config, settings, name) : null;
+        ctx.out.result({ ok: true, ...result, users }, () => withUsers(renderPitr(result), users));
+        return;
+      }
       const result = await restore(ctx.config, settings, name, {
         targetDb: flags.targetDb,
         force: flags.force === true,
+        binlog: flags.binlog === true,
         onProgress: (e) => {
           if (e.phase === 'load') bar.update(e.rows, e.totalRows, e.table ?? '');
         },
       });
       bar.finish();
-      ctx.out.result({ ok: true, ...result }, () => renderRestore(result));
+      const users = flags.users ? await restoreUsers(ctx.config, settings, name) : null;
+      ctx.out.result({ ok: true, ...result, users }, () => withUsers(renderRestore(result), users));
     });
+}
+
+/** --to-time / --to-gtid / --server-binlogs as a recovery target; undefined for a plain restore. */
+function recoveryTarget(flags: RestoreFlags): PitrTarget | undefined {
+  if (flags.toTime !== undefined && flags.toGtid !== undefined)
+    throw new UsageError('give --to-time or --to-gtid, not both');
+  if (flags.toTime !== undefined) {
+    const time = parseRecoveryTime(flags.toTime);
+    if (!time) {
+      throw new UsageError(
+        `--to-time must be a time like "2026-11-25 10:00:00" (got ${JSON.stringify(flags.toTime)})`,
+        'times are UTC unless they end in Z or an offset such as +01:00; whole seconds only',
+      );
+    }
+    return { time };
+  }
+  if (flags.toGtid !== undefined) return { gtid: flags.toGtid };
+  return flags.serverBinlogs ? 'end' : undefined;
 }
 
 function intFlag(flag: string, value: string | undefined, min: number, max: number): number | undefined {
@@ -330,4 +428,30 @@ function renderRestore(r: RestoreResult): string {
     .map((d) => (d.source === d.target ? d.target : `${d.source} -> ${d.target}`))
     .join(', ');
   return `restored ${r.id} into ${dbs}: ${r.tables} tables, ${n(r.rows)} rows in ${(r.ms / 1000).toFixed(1)} s (load ${(r.loadMs / 1000).toFixed(1)} s, indexes ${(r.indexMs / 1000).toFixed(1)} s)`;
+}
+
+function renderPitr(r: PitrResult): string {
+  const replayed = r.stop
+    ? `then replayed ${n(r.transactions)} transactions from ${r.start.file}:${r.start.position} up to ${r.stop.file}:${r.stop.position}`
+    : 'nothing to replay after its snapshot';
+  const from = [
+    r.chain.length > 0 ? `incremental backups ${r.chain.join(', ')}` : '',
+    r.serverBinlogs.length > 0 ? `the server's ${r.serverBinlogs.join(', ')}` : '',
+  ].filter(Boolean);
+  return [
+    renderRestore(r.restore),
+    `${replayed}${from.length > 0 ? ` (logs of ${from.join(' and ')})` : ''}; ${(r.ms / 1000).toFixed(1)} s in all`,
+  ].join('\n');
+}
+
+function withUsers(text: string, users: RestoreUsersResult | null): string {
+  if (!users) return text;
+  const created = users.created.length > 0 ? users.created.join(', ') : 'none';
+  const existing =
+    users.existing.length > 0 ? `; already there (password kept): ${users.existing.join(', ')}` : '';
+  const locked =
+    users.locked.length > 0
+      ? `\ncreated LOCKED without a password (the server refuses password hashes): ${users.locked.join(', ')}; set a password, then ALTER USER ... ACCOUNT UNLOCK`
+      : '';
+  return `${text}\naccounts created: ${created}${existing}; ${n(users.grants)} grants applied${locked}`;
 }
