@@ -34,6 +34,21 @@ if ! command -v mydumper >/dev/null 2>&1 || ! command -v myloader >/dev/null 2>&
   PACKAGES="${PACKAGES:+$PACKAGES }mydumper"
   MISSING="${MISSING:+$MISSING and }mydumper (the reference in bench/backup)"
 fi
+# The dashboard's browser test drives a headless Chromium (playwright-core, no bundled browser).
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+  PACKAGES="${PACKAGES:+$PACKAGES }chromium"
+  MISSING="${MISSING:+$MISSING and }chromium (the dashboard's browser test)"
+fi
+# /metrics is tested against mysqld_exporter's names and output (and bench/metrics times both);
+# promtool checks the exposition text and the alert rules in monitoring/alerts.
+if [ ! -x /usr/bin/prometheus-mysqld-exporter ]; then
+  PACKAGES="${PACKAGES:+$PACKAGES }prometheus-mysqld-exporter"
+  MISSING="${MISSING:+$MISSING and }prometheus-mysqld-exporter (the reference for /metrics)"
+fi
+if ! command -v promtool >/dev/null 2>&1; then
+  PACKAGES="${PACKAGES:+$PACKAGES }prometheus"
+  MISSING="${MISSING:+$MISSING and }promtool (package prometheus: checks /metrics and the alert rules)"
+fi
 if [ -n "$PACKAGES" ]; then
   if [ "$(id -u)" != "0" ]; then
     echo "mysqlops needs $MISSING installed, and this user cannot install it." >&2

@@ -41,7 +41,14 @@ export type ErrorCode =
   | 'E_BACKUP_CORRUPT'
   | 'E_BACKUP_KEY'
   | 'E_BACKUP_INCOMPLETE'
-  | 'E_RESTORE_TARGET';
+  | 'E_BACKUP_CHAIN'
+  | 'E_PITR_RANGE'
+  | 'E_RESTORE_TARGET'
+  | 'E_PERFORMANCE_SCHEMA_OFF'
+  | 'E_DASHBOARD'
+  | 'E_DASHBOARD_INSECURE'
+  | 'E_ALERT_STATE'
+  | 'E_ALERT_LOCKED';
 
 export interface MysqlopsErrorOptions {
   code: ErrorCode;
@@ -333,7 +340,15 @@ export class BackupError extends MysqlopsError {
   readonly file: string | undefined;
 
   constructor(options: {
-    code?: 'E_BACKUP' | 'E_BACKUP_CORRUPT' | 'E_BACKUP_KEY' | 'E_BACKUP_INCOMPLETE' | 'E_RESTORE_TARGET';
+    code?:
+      | 'E_BACKUP'
+      | 'E_BACKUP_CORRUPT'
+      | 'E_BACKUP_KEY'
+      | 'E_BACKUP_INCOMPLETE'
+      | 'E_RESTORE_TARGET'
+      // A backup chain with a missing link, or nothing to continue; a recovery point outside the chain.
+      | 'E_BACKUP_CHAIN'
+      | 'E_PITR_RANGE';
     message: string;
     hint?: string;
     file?: string;

@@ -2,6 +2,7 @@
  * mysqlops, the library: `import { DatabaseManager, DatabaseConfig } from 'mysqlops'`.
  */
 export * from './access/index.js';
+export * from './alert/index.js';
 export * from './audit/index.js';
 export * from './backup/index.js';
 export {
@@ -13,6 +14,19 @@ export {
   loadConfig,
   type MysqlopsConfig,
 } from './config/index.js';
+export {
+  type BackupState as DashboardBackupState,
+  type Dashboard,
+  type DashboardAuth,
+  type DashboardHealth,
+  type DashboardOptions,
+  type DashboardSources,
+  type Kpis as DashboardKpis,
+  startDashboard,
+} from './dashboard/index.js';
+// Both db and monitor name a HealthReport: the manager's liveness probe keeps the name, the
+// health checks' report is exported as HealthCheckReport.
+export type { HealthReport } from './db/index.js';
 export * from './db/index.js';
 export {
   BackupError,
@@ -29,6 +43,18 @@ export {
 } from './errors.js';
 export * from './etl/index.js';
 export * from './migrate/index.js';
+export type { HealthReport as HealthCheckReport } from './monitor/index.js';
+export * from './monitor/index.js';
+export {
+  createMetrics,
+  HEALTH_STATUS_VALUE,
+  type HealthSnapshot,
+  METRICS_CONTENT_TYPE,
+  type MetricsEndpoint,
+  type MetricsOptions,
+  type MetricsSource,
+  type MetricsSources,
+} from './monitor/metrics/index.js';
 export {
   destroySandbox,
   type SandboxInfo,
@@ -41,3 +67,4 @@ export {
 } from './sandbox/index.js';
 export { Secret } from './secret.js';
 export * from './seed/index.js';
+export { type ServeEvent, type ServeHandle, type ServeOptions, startServe } from './serve/index.js';

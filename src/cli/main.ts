@@ -8,12 +8,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { MysqlopsError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerAccess } from './commands/access.js';
+import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
 import { registerEtl } from './commands/etl.js';
+import { registerHealth } from './commands/health.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerMonitor } from './commands/monitor.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerSeed } from './commands/seed.js';
+import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
 import { registerUsers } from './commands/users.js';
@@ -56,6 +60,10 @@ Exit codes: 0 success, 1 operational failure, 2 usage or configuration error.`,
   registerAccess(program, context);
   registerUsers(program, context);
   registerBackup(program, context);
+  registerServe(program, context);
+  registerAlerts(program, context);
+  registerHealth(program, context);
+  registerMonitor(program, context);
   return { program, context };
 }
 

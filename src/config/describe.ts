@@ -40,6 +40,15 @@ export function describeConfig(config: MysqlopsConfig): Record<string, unknown> 
     sandbox: { ...sandbox },
     // The key file's path is not secret (its content is, and is never read here).
     backup: { ...config.backup, dir: config.backup.dir ?? null, keyFile: config.backup.keyFile ?? null },
+    // As with the backup key: the token file's path is shown, its content never read here.
+    serve: { ...config.serve, tokenFile: config.serve.tokenFile ?? null },
+    alerts: {
+      ...config.alerts,
+      stateFile: config.alerts.stateFile ?? null,
+      slackWebhook: config.alerts.slackWebhook ? REDACTED : NOT_SET,
+      smtpUrl: config.alerts.smtpUrl ? REDACTED : NOT_SET,
+    },
+    health: config.health,
   };
 }
 

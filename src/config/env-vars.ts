@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import type { z } from 'zod';
+import { alertsSchema, splitRecipients } from '../alert/config-schema.js';
 import type { ConfigIssue } from '../errors.js';
 import { Secret } from '../secret.js';
 import type { ConfigLayer } from './layers.js';
@@ -16,6 +17,7 @@ import {
   monitoringSchema,
   poolSchema,
   sandboxSchema,
+  serveSchema,
   sslSchema,
 } from './schema.js';
 
@@ -46,6 +48,14 @@ export const ENV_VARS = {
   BACKUP_RETENTION_DAYS: 'backup.retentionDays (default 7)',
   ENCRYPT_BACKUPS: 'backup.encrypt: true or false (default false); needs BACKUP_KEY_FILE',
   BACKUP_KEY_FILE: 'backup.keyFile: file holding the backup key or passphrase',
+  SLACK_WEBHOOK: 'alerts.slackWebhook: Slack incoming webhook URL (a secret)',
+  EMAIL_ALERTS: 'alerts.emailTo: alert e-mail recipients, comma-separated; needs SMTP_URL',
+  SMTP_URL: 'alerts.smtpUrl: smtp://user:password@host:port or smtps://... (a secret)',
+  ALERT_EMAIL_FROM: 'alerts.emailFrom: sender of alert e-mail (default mysqlops@localhost)',
+  ALERTS_STATE_FILE: 'alerts.stateFile: alert states kept between `alerts check` runs',
+  SERVE_HOST: 'serve.host: address mysqlops serve binds (default 127.0.0.1)',
+  SERVE_PORT: 'serve.port: port of mysqlops serve (default 8080; 0 picks a free one)',
+  SERVE_TOKEN_FILE: 'serve.tokenFile: file holding the token the dashboard and /metrics require',
 } as const;
 
 export type EnvVarName = keyof typeof ENV_VARS;
@@ -81,6 +91,8 @@ export function layerFromEnv(environ: Environ, cwd: string, issues: ConfigIssue[
     value === undefined ? undefined : path.resolve(cwd, value);
 
   const s = connectionSchema.shape;
+  const a = alertsSchema.shape;
+  const secretOf = (v: string | undefined) => (v === undefined ? undefined : new Secret(v));
   return {
     connection: {
       host: check('DB_HOST', s.host, get('DB_HOST')),
@@ -112,6 +124,18 @@ export function layerFromEnv(environ: Environ, cwd: string, issues: ConfigIssue[
       encrypt: check('ENCRYPT_BACKUPS', backupSchema.shape.encrypt, toBoolean(get('ENCRYPT_BACKUPS'))),
       keyFile: resolved(get('BACKUP_KEY_FILE')),
     },
+    alerts: {
+      slackWebhook: check('SLACK_WEBHOOK', a.slackWebhook, secretOf(get('SLACK_WEBHOOK'))),
+      emailTo: check('EMAIL_ALERTS', a.emailTo, mapDefined(get('EMAIL_ALERTS'), splitRecipients)),
+      emailFrom: check('ALERT_EMAIL_FROM', a.emailFrom, get('ALERT_EMAIL_FROM')),
+      smtpUrl: check('SMTP_URL', a.smtpUrl, secretOf(get('SMTP_URL'))),
+      stateFile: resolved(get('ALERTS_STATE_FILE')),
+    },
+    serve: {
+      host: check('SERVE_HOST', serveSchema.shape.host, get('SERVE_HOST')),
+      port: int('SERVE_PORT', serveSchema.shape.port),
+      tokenFile: resolved(get('SERVE_TOKEN_FILE')),
+    },
   };
 }
 
@@ -129,6 +153,10 @@ function password(environ: Environ, cwd: string, issues: ConfigIssue[]): Secret 
   if (read.ok) return read.value;
   issues.push({ path: 'DB_PASSWORD_FILE', message: read.problem });
   return undefined;
+}
+
+function mapDefined<T>(value: string | undefined, f: (v: string) => T): T | undefined {
+  return value === undefined ? undefined : f(value);
 }
 
 /** Decimal integers become numbers; anything else stays a string so the message can show it. */

@@ -20,6 +20,8 @@
  * ```
  */
 import type { z } from 'zod';
+import { alertsFileSchema } from '../alert/config-schema.js';
+import { healthFileSchema } from '../monitor/config-schema.js';
 import { secretText, strictObject, text } from './fields.js';
 import {
   backupSchema,
@@ -28,6 +30,7 @@ import {
   monitoringSchema,
   poolSchema,
   sandboxSchema,
+  serveSchema,
   sslSchema,
   transactionsSchema,
 } from './schema.js';
@@ -60,11 +63,17 @@ const sectionShape = {
   monitoring: monitoringSchema.partial().optional(),
   transactions: transactionsSchema.partial().optional(),
   sandbox: sandboxSchema.partial().optional(),
-  backup: backupSchema.partial().optional(),
+  backup: backupSchema
+    .extend({ schedule: backupSchema.shape.schedule.partial().optional() })
+    .partial()
+    .optional(),
   etl: strictObject({
     batchSize: etlSchema.shape.batchSize.optional(),
     schedule: etlSchema.shape.schedule.partial().optional(),
   }).optional(),
+  serve: serveSchema.partial().optional(),
+  alerts: alertsFileSchema.optional(),
+  health: healthFileSchema.optional(),
 };
 
 /** One layer of the file: its top level, or one `environments.<name>` section. */

@@ -147,6 +147,9 @@ function sectionToLayer(section: FileSection, ctx: SectionContext, issues: Confi
     transactions: section.transactions,
     sandbox: section.sandbox && { ...section.sandbox, home: resolved(section.sandbox.home) },
     etl: section.etl,
+    serve: section.serve && { ...section.serve, tokenFile: resolved(section.serve.tokenFile) },
+    alerts: section.alerts && { ...section.alerts, stateFile: resolved(section.alerts.stateFile) },
+    health: section.health,
     backup: section.backup && {
       ...section.backup,
       dir: resolved(section.backup.dir),

@@ -4,6 +4,7 @@
  * with secrets kept as `Secret`.
  */
 
+export type { HealthConfig, HealthThresholds } from '../monitor/config-schema.js';
 export { Secret } from '../secret.js';
 export { DatabaseConfig } from './database-config.js';
 export { describeConfig } from './describe.js';

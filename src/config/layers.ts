@@ -3,6 +3,8 @@
  * environment variables), holding only values already checked and converted (numbers, Secrets, PEM
  * text, absolute paths). Layers are merged lowest first; a later defined value wins.
  */
+import type { AlertsConfig } from '../alert/config-schema.js';
+import { type HealthFileSection, mergeHealth } from '../monitor/config-schema.js';
 import type {
   BackupConfig,
   ConfigSections,
@@ -11,6 +13,7 @@ import type {
   MonitoringConfig,
   PoolConfig,
   SandboxConfig,
+  ServeConfig,
   TransactionConfig,
 } from './schema.js';
 
@@ -20,8 +23,11 @@ export interface ConfigLayer {
   monitoring?: Partial<MonitoringConfig>;
   transactions?: Partial<TransactionConfig>;
   sandbox?: Partial<SandboxConfig>;
-  backup?: Partial<BackupConfig>;
+  backup?: Partial<Omit<BackupConfig, 'schedule'>> & { schedule?: Partial<BackupConfig['schedule']> };
   etl?: { batchSize?: number; schedule?: Partial<EtlConfig['schedule']> };
+  serve?: Partial<ServeConfig>;
+  alerts?: Partial<AlertsConfig>;
+  health?: HealthFileSection;
 }
 
 /** `target` with every defined value of `source` copied over it (undefined never erases). */
@@ -45,8 +51,11 @@ export function mergeLayers(
     monitoring: { ...defaults.monitoring },
     transactions: { ...defaults.transactions },
     sandbox: { ...defaults.sandbox },
-    backup: { ...defaults.backup },
+    backup: { ...defaults.backup, schedule: { ...defaults.backup.schedule } },
     etl: { ...defaults.etl, schedule: { ...defaults.etl.schedule } },
+    serve: { ...defaults.serve },
+    alerts: { ...defaults.alerts },
+    health: mergeHealth(defaults.health, undefined),
   };
   for (const layer of layers) {
     if (!layer) continue;
@@ -59,7 +68,14 @@ export function mergeLayers(
     assignDefined(out.monitoring, layer.monitoring);
     assignDefined(out.transactions, layer.transactions);
     assignDefined(out.sandbox, layer.sandbox);
-    assignDefined(out.backup, layer.backup);
+    if (layer.backup) {
+      const { schedule, ...rest } = layer.backup;
+      assignDefined(out.backup, rest);
+      assignDefined(out.backup.schedule, schedule);
+    }
+    assignDefined(out.serve, layer.serve);
+    assignDefined(out.alerts, layer.alerts);
+    out.health = mergeHealth(out.health, layer.health);
     if (layer.etl) {
       assignDefined(out.etl, { batchSize: layer.etl.batchSize });
       assignDefined(out.etl.schedule, layer.etl.schedule);

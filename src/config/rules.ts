@@ -2,7 +2,9 @@
  * Rules that span several settings, checked on the merged configuration (each value alone was
  * already checked where it came from). Each issue is named by what the user should set.
  */
+import { alertConfigIssues } from '../alert/config-schema.js';
 import type { ConfigIssue } from '../errors.js';
+import { healthConfigIssues } from '../monitor/config-schema.js';
 import type { ConfigSections, EnvironmentName } from './schema.js';
 
 /** Every cross-setting problem in `config` for `env`. */
@@ -36,6 +38,14 @@ export function crossFieldIssues(env: EnvironmentName, config: ConfigSections): 
       message: 'required when ENCRYPT_BACKUPS is true (or set backup.keyFile in the config file)',
     });
   }
+  if (!isLoopback(config.serve.host) && !config.serve.tokenFile) {
+    issues.push({
+      path: 'SERVE_TOKEN_FILE',
+      message: `required when serve.host is ${config.serve.host}: the dashboard and /metrics would be open to the network (bind 127.0.0.1, or set a token file)`,
+    });
+  }
+  issues.push(...alertConfigIssues(config.alerts));
+  issues.push(...healthConfigIssues(config.health));
   if (transactions.maxBackoffMs < transactions.baseBackoffMs) {
     issues.push({
       path: 'transactions.maxBackoffMs',
@@ -43,4 +53,9 @@ export function crossFieldIssues(env: EnvironmentName, config: ConfigSections): 
     });
   }
   return issues;
+}
+
+/** Loopback names and addresses: only processes on this machine can connect. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

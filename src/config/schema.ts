@@ -5,7 +5,9 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
+import { type AlertsConfig, alertDefaults, alertsSchema } from '../alert/config-schema.js';
 import { cronProblem } from '../etl/cron.js';
+import { type HealthConfig, healthDefaults, healthSchema } from '../monitor/config-schema.js';
 import { MAX_PORT, NAME_PATTERN, NAME_RULE } from '../sandbox/index.js';
 import { Secret } from '../secret.js';
 import { flag, intIn, millis, oneOf, strictObject, text } from './fields.js';
@@ -112,6 +114,15 @@ export const sandboxSchema = strictObject({
   home: text(),
 });
 
+/** A five-field cron expression (UTC), or null for "not scheduled". */
+const cron = z
+  .string({ error: (iss) => `expected a cron expression or null, got ${typeof iss.input}` })
+  .superRefine((value, ctx) => {
+    const problem = cronProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: `invalid cron expression: ${problem}` });
+  })
+  .nullable();
+
 /** Backups (BACKUP_DIR, BACKUP_RETENTION_DAYS, ENCRYPT_BACKUPS, BACKUP_KEY_FILE). */
 export const backupSchema = strictObject({
   /** Where backups go, one folder each. Default `<sandbox.home>/backups` (absolute). */
@@ -130,16 +141,13 @@ export const backupSchema = strictObject({
   compression: oneOf(['zstd', 'gzip', 'none'] as const),
   /** Worker connections of backup and restore. Default 4. */
   threads: intIn(1, 64),
+  /**
+   * When `mysqlops serve` takes backups (cron, UTC; null: never). `full` (default 0 2 * * *,
+   * nightly) is verified by a restore test, then old backups are pruned; `incremental` (default
+   * 0 * * * *, hourly) copies the binary logs since the newest backup (a full one when none).
+   */
+  schedule: strictObject({ full: cron, incremental: cron }),
 });
-
-/** A five-field cron expression (UTC), or null for "not scheduled". */
-const cron = z
-  .string({ error: (iss) => `expected a cron expression or null, got ${typeof iss.input}` })
-  .superRefine((value, ctx) => {
-    const problem = cronProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: `invalid cron expression: ${problem}` });
-  })
-  .nullable();
 
 /** The reporting ETL (docs/etl.md). */
 export const etlSchema = strictObject({
@@ -157,6 +165,18 @@ export const etlSchema = strictObject({
   }),
 });
 
+/** `mysqlops serve`: the dashboard, /metrics and the scheduler (docs/serve.md). */
+export const serveSchema = strictObject({
+  /** Address the HTTP server binds. Default 127.0.0.1; anything but loopback needs `tokenFile`. */
+  host: text(255),
+  /** HTTP port. Default 8080; 0 picks a free port. */
+  port: intIn(0, MAX_PORT),
+  /** File holding the access token for the dashboard and /metrics (Bearer token); read when serve starts. */
+  tokenFile: text().optional(),
+  /** When serve seals new audit rows into blocks (cron, UTC; null: never). Default every 10 minutes. */
+  auditSeal: cron,
+});
+
 export const configSchema = strictObject({
   env: oneOf(ENVIRONMENTS),
   configFile: text().optional(),
@@ -168,6 +188,9 @@ export const configSchema = strictObject({
   sandbox: sandboxSchema,
   backup: backupSchema,
   etl: etlSchema,
+  serve: serveSchema,
+  alerts: alertsSchema,
+  health: healthSchema,
 });
 
 // biome-ignore-start lint/suspicious/noEmptyInterface: named types for the derived shapes
@@ -185,6 +208,8 @@ export interface SandboxConfig extends z.output<typeof sandboxSchema> {}
 export interface EtlConfig extends z.output<typeof etlSchema> {}
 /** Backups. See `backupSchema`. */
 export interface BackupConfig extends z.output<typeof backupSchema> {}
+/** `mysqlops serve`. See `serveSchema`. */
+export interface ServeConfig extends z.output<typeof serveSchema> {}
 // biome-ignore-end lint/suspicious/noEmptyInterface: named types for the derived shapes
 
 /** A validated, deep-frozen configuration, as `loadConfig()` returns it. */
@@ -202,6 +227,11 @@ export interface MysqlopsConfig {
   sandbox: SandboxConfig;
   backup: BackupConfig;
   etl: EtlConfig;
+  serve: ServeConfig;
+  /** Alert rules and channels (docs/alerts.md). */
+  alerts: AlertsConfig;
+  /** Health check thresholds (docs/monitoring.md). */
+  health: HealthConfig;
 }
 
 // Compile-time proof that the hand-written top-level interface and the schema agree both ways.
@@ -214,7 +244,16 @@ void _interfaceFitsSchema;
 /** The sections of a config that layers can set (everything but the derived `env`, `configFile`, `usesSandbox`). */
 export type ConfigSections = Pick<
   MysqlopsConfig,
-  'connection' | 'pool' | 'monitoring' | 'transactions' | 'sandbox' | 'backup' | 'etl'
+  | 'connection'
+  | 'pool'
+  | 'monitoring'
+  | 'transactions'
+  | 'sandbox'
+  | 'backup'
+  | 'etl'
+  | 'serve'
+  | 'alerts'
+  | 'health'
 >;
 
 /**
@@ -225,6 +264,7 @@ export type ConfigSections = Pick<
  * | pool.size            | 10          | 5        | 20       | 20         |
  * | monitoring.slowQueryMs | 200       | 500      | 1000     | 1000       |
  * | connection.ssl.mode  | disabled    | disabled | required | required   |
+ * | health.missingBackup | warning   | warning  | critical | critical   |
  *
  * Everywhere: port 3306, user `app_user`, database `app_db`, connectTimeoutMs 10000,
  * acquireTimeoutMs 10000, idleCheckMs 30000, maxPreparedStatements 128, monitoring on,
@@ -251,7 +291,13 @@ export function defaultsFor(env: EnvironmentName, cwd: string): ConfigSections {
     monitoring: { slowQueryMs: env === 'development' ? 200 : env === 'test' ? 500 : 1000, enabled: true },
     transactions: { maxRetries: 5, baseBackoffMs: 20, maxBackoffMs: 1000 },
     sandbox: { name: 'default', home: path.resolve(cwd, '.mysqlops') },
-    backup: { retentionDays: 7, encrypt: false, compression: 'zstd', threads: 4 },
+    backup: {
+      retentionDays: 7,
+      encrypt: false,
+      compression: 'zstd',
+      threads: 4,
+      schedule: { full: '0 2 * * *', incremental: '0 * * * *' },
+    },
     etl: {
       batchSize: 5000,
       schedule: {
@@ -261,5 +307,8 @@ export function defaultsFor(env: EnvironmentName, cwd: string): ConfigSections {
         customer_cohort_analysis: '5 * * * *',
       },
     },
+    serve: { host: '127.0.0.1', port: 8080, auditSeal: '*/10 * * * *' },
+    alerts: alertDefaults(),
+    health: healthDefaults(deployed),
   };
 }

@@ -23,7 +23,7 @@ async function count(table: string): Promise<number> {
 
 describe('mysqlops up', () => {
   it('creates, migrates and seeds an empty database, then is a no-op', async () => {
-    const first = await runCliOnSandbox(['up', '--json'], { DB_NAME: name });
+    const first = await runCliOnSandbox(['up', '--no-serve', '--json'], { DB_NAME: name });
     expect(first.stderr).not.toMatch(/error/);
     expect(first.code).toBe(0);
     const report = JSON.parse(first.stdout);
@@ -60,7 +60,7 @@ describe('mysqlops up', () => {
     );
     const history = await count('mysqlops_schema_history');
 
-    const second = await runCliOnSandbox(['up', '--json'], { DB_NAME: name });
+    const second = await runCliOnSandbox(['up', '--no-serve', '--json'], { DB_NAME: name });
     expect(second.code).toBe(0);
     const again = JSON.parse(second.stdout);
     expect(again.migrations).toEqual({ database: name, created: false, applied: [] });
@@ -80,7 +80,7 @@ describe('mysqlops up', () => {
   });
 
   it('says in words what it skipped', async () => {
-    const r = await runCliOnSandbox(['up'], { DB_NAME: name });
+    const r = await runCliOnSandbox(['up', '--no-serve'], { DB_NAME: name });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`schema: ${name} up to date`);
     expect(r.stdout).toContain('sample data: skipped');
@@ -93,7 +93,7 @@ describe('mysqlops up', () => {
     const { home, name: sandboxName } = inject('sandbox');
     const staging = `${name}_staging`;
     try {
-      const r = await runCli(['up'], {
+      const r = await runCli(['up', '--no-serve'], {
         MYSQLOPS_ENV: 'staging',
         DB_SOCKET: sb.socket,
         DB_USER: 'root',

@@ -21,7 +21,13 @@ describe('built-in defaults', () => {
       monitoring: { slowQueryMs: 200, enabled: true },
       transactions: { maxRetries: 5, baseBackoffMs: 20, maxBackoffMs: 1000 },
       sandbox: { name: 'default', home: path.join(cwd, '.mysqlops') },
-      backup: { retentionDays: 7, encrypt: false, compression: 'zstd', threads: 4 },
+      backup: {
+        retentionDays: 7,
+        encrypt: false,
+        compression: 'zstd',
+        threads: 4,
+        schedule: { full: '0 2 * * *', incremental: '0 * * * *' },
+      },
       etl: {
         batchSize: 5000,
         schedule: {
@@ -31,6 +37,9 @@ describe('built-in defaults', () => {
           customer_cohort_analysis: '5 * * * *',
         },
       },
+      health: expect.objectContaining({ sampleIntervalMs: 1000, missingBackup: 'warning' }),
+      serve: { host: '127.0.0.1', port: 8080, auditSeal: '*/10 * * * *' },
+      alerts: expect.objectContaining({ enabled: true, intervalMs: 60_000, emailTo: [] }),
     });
     expect(config.connection.host).toBeUndefined();
     expect(config.configFile).toBeUndefined();

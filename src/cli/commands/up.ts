@@ -1,8 +1,8 @@
 /**
  * `mysqlops up`: the main job. Make sure a server runs (the sandbox when no server is configured),
  * bring the schema up to date, fill an empty database with the default sample data, and print
- * the status. Every step is idempotent, so running `up` again changes nothing. Later steps (ETL,
- * serve) hang off this command as they are built.
+ * the status, run the ETL and seal the audit trail, then serve the dashboard, /metrics and the
+ * scheduler until Ctrl-C. Every step is idempotent, so running `up` again changes nothing.
  */
 import type { Command } from 'commander';
 import {
@@ -21,6 +21,7 @@ import type { CliContext } from '../context.js';
 import { progressBar } from '../progress.js';
 import { etlProgressOn } from './etl.js';
 import { renderSeed, type SeedReport, seedProgressOn, toReport } from './seed.js';
+import { renderServing, type ServeFlags, startServing, stopOnSignal } from './serve.js';
 import { collectStatus, renderStatus, type StatusReport } from './status.js';
 
 export interface UpReport {
@@ -35,6 +36,8 @@ export interface UpReport {
   etl: RunEtlResult;
   /** The audit rows sealed into hash-chained blocks at the end (null without audit tables). */
   sealed: SealAuditResult | null;
+  /** Where the dashboard runs; null with --no-serve. */
+  serving: { url: string; jobs: Array<{ job: string; at: Date | null }> } | null;
 }
 
 export function registerUp(program: Command, context: () => CliContext): void {
@@ -53,9 +56,14 @@ Steps, each skipped when there is nothing to do (so running up again is a no-op)
      sample data (mysqlops seed); never in staging/production
   4. run the reporting ETL once (mysqlops etl run): full the first time, incremental after
   5. seal the audit rows written so far into hash-chained blocks (mysqlops audit seal)
-  6. print the server status`,
+  6. print the server status
+  7. serve the dashboard, /metrics, the scheduled jobs and alerts until Ctrl-C (mysqlops serve);
+     --no-serve stops after step 6`,
     )
-    .action(async () => {
+    .option('--no-serve', 'stop after the status instead of serving the dashboard and scheduler')
+    .option('--host <address>', 'address the dashboard binds (default 127.0.0.1)')
+    .option('--port <n>', 'dashboard port (default 8080; 0 picks a free one)')
+    .action(async (flags: ServeFlags & { serve?: boolean }) => {
       const ctx = context();
       const config = ctx.config;
       if (config.usesSandbox) {
@@ -106,6 +114,7 @@ Steps, each skipped when there is nothing to do (so running up again is a no-op)
       const sealed = audit ? await withDatabase(config, {}, (db) => sealAudit(db)) : null;
 
       const status = await withDatabase(config, { withDatabase: false }, (db) => collectStatus(db, config));
+      const serving = flags.serve === false ? null : await startServing(ctx, flags);
       const report: UpReport = {
         ok: true,
         status,
@@ -114,8 +123,13 @@ Steps, each skipped when there is nothing to do (so running up again is a no-op)
         seed: seeded,
         etl,
         sealed,
+        serving: serving && { url: serving.url, jobs: serving.jobs },
       };
       ctx.out.result(report, () => renderUp(report));
+      if (serving) {
+        if (!ctx.out.json) ctx.out.notice(renderServing(serving));
+        await stopOnSignal(ctx, serving);
+      }
     });
 }
 
