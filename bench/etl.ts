@@ -159,12 +159,25 @@ export default async function bench(args: string[]): Promise<void> {
        FROM order_items WHERE order_id <= ? AND order_id % 100 = 0`,
       [off, off],
     );
+    await db.execute('TRUNCATE performance_schema.events_statements_summary_by_digest');
     const s = performance.now();
     const inc = await runEtl(config);
     const incMs = performance.now() - s;
+    // Where the incremental run spends its time, statement by statement (server time).
+    const costly = await db.query<{ ms: number; calls: number; text: string }>(
+      `SELECT ROUND(SUM_TIMER_WAIT / 1e9, 1) AS ms, COUNT_STAR AS calls, LEFT(DIGEST_TEXT, 110) AS text
+       FROM performance_schema.events_statements_summary_by_digest
+       WHERE SCHEMA_NAME = DATABASE() ORDER BY SUM_TIMER_WAIT DESC LIMIT 12`,
+    );
+    for (const c of costly) console.error(`    ${String(c.ms).padStart(7)} ms ${String(c.calls).padStart(3)}x ${c.text}`);
     console.error(
       `  ${inc.pipelines.map((p) => `${p.pipeline} ${(p.ms / 1000).toFixed(2)} s (${p.rowsRead} keys)`).join(', ')}`,
     );
+    // The same run with nothing to do: the fixed cost of a run (connections, locks, run log).
+    const idle = performance.now();
+    await runEtl(config);
+    const idleMs = performance.now() - idle;
+    console.error(`  an incremental run with nothing to do: ${(idleMs / 1000).toFixed(2)} s`);
     await db.close();
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     const fullOurs = sum(ours.slice(0, rounds)) / rounds;
