@@ -169,7 +169,8 @@ export default async function bench(args: string[]): Promise<void> {
        FROM performance_schema.events_statements_summary_by_digest
        WHERE SCHEMA_NAME = DATABASE() ORDER BY SUM_TIMER_WAIT DESC LIMIT 12`,
     );
-    for (const c of costly) console.error(`    ${String(c.ms).padStart(7)} ms ${String(c.calls).padStart(3)}x ${c.text}`);
+    for (const c of costly)
+      console.error(`    ${String(c.ms).padStart(7)} ms ${String(c.calls).padStart(3)}x ${c.text}`);
     console.error(
       `  ${inc.pipelines.map((p) => `${p.pipeline} ${(p.ms / 1000).toFixed(2)} s (${p.rowsRead} keys)`).join(', ')}`,
     );

@@ -48,7 +48,8 @@ export type ErrorCode =
   | 'E_DASHBOARD'
   | 'E_DASHBOARD_INSECURE'
   | 'E_ALERT_STATE'
-  | 'E_ALERT_LOCKED';
+  | 'E_ALERT_LOCKED'
+  | 'E_MAINTENANCE';
 
 export interface MysqlopsErrorOptions {
   code: ErrorCode;

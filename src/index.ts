@@ -42,6 +42,7 @@ export {
   UsageError,
 } from './errors.js';
 export * from './etl/index.js';
+export * from './maintenance/index.js';
 export * from './migrate/index.js';
 export type { HealthReport as HealthCheckReport } from './monitor/index.js';
 export * from './monitor/index.js';
@@ -68,3 +69,13 @@ export {
 export { Secret } from './secret.js';
 export * from './seed/index.js';
 export { type ServeEvent, type ServeHandle, type ServeOptions, startServe } from './serve/index.js';
+export {
+  type ConfigCheckReport,
+  checkServerConfig,
+  type RecommendedSetting,
+  recommendServerConfig,
+  type ServerConfigInput,
+  type ServerConfigRecommendation,
+  type SettingFinding,
+  type StatusObservation,
+} from './tuning/index.js';

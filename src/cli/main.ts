@@ -11,8 +11,10 @@ import { registerAccess } from './commands/access.js';
 import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
+import { registerConfig } from './commands/config.js';
 import { registerEtl } from './commands/etl.js';
 import { registerHealth } from './commands/health.js';
+import { registerMaintain } from './commands/maintain.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerMonitor } from './commands/monitor.js';
 import { registerSandbox } from './commands/sandbox.js';
@@ -64,6 +66,8 @@ Exit codes: 0 success, 1 operational failure, 2 usage or configuration error.`,
   registerAlerts(program, context);
   registerHealth(program, context);
   registerMonitor(program, context);
+  registerMaintain(program, context);
+  registerConfig(program, context);
   return { program, context };
 }
 

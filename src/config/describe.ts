@@ -49,6 +49,7 @@ export function describeConfig(config: MysqlopsConfig): Record<string, unknown> 
       smtpUrl: config.alerts.smtpUrl ? REDACTED : NOT_SET,
     },
     health: config.health,
+    maintenance: { ...config.maintenance },
   };
 }
 

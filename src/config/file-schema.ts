@@ -21,6 +21,7 @@
  */
 import type { z } from 'zod';
 import { alertsFileSchema } from '../alert/config-schema.js';
+import { maintenanceSchema } from '../maintenance/config-schema.js';
 import { healthFileSchema } from '../monitor/config-schema.js';
 import { secretText, strictObject, text } from './fields.js';
 import {
@@ -74,6 +75,7 @@ const sectionShape = {
   serve: serveSchema.partial().optional(),
   alerts: alertsFileSchema.optional(),
   health: healthFileSchema.optional(),
+  maintenance: maintenanceSchema.partial().optional(),
 };
 
 /** One layer of the file: its top level, or one `environments.<name>` section. */

@@ -150,6 +150,7 @@ function sectionToLayer(section: FileSection, ctx: SectionContext, issues: Confi
     serve: section.serve && { ...section.serve, tokenFile: resolved(section.serve.tokenFile) },
     alerts: section.alerts && { ...section.alerts, stateFile: resolved(section.alerts.stateFile) },
     health: section.health,
+    maintenance: section.maintenance,
     backup: section.backup && {
       ...section.backup,
       dir: resolved(section.backup.dir),

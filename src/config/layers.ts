@@ -4,6 +4,7 @@
  * text, absolute paths). Layers are merged lowest first; a later defined value wins.
  */
 import type { AlertsConfig } from '../alert/config-schema.js';
+import type { MaintenanceConfig } from '../maintenance/config-schema.js';
 import { type HealthFileSection, mergeHealth } from '../monitor/config-schema.js';
 import type {
   BackupConfig,
@@ -28,6 +29,7 @@ export interface ConfigLayer {
   serve?: Partial<ServeConfig>;
   alerts?: Partial<AlertsConfig>;
   health?: HealthFileSection;
+  maintenance?: Partial<MaintenanceConfig>;
 }
 
 /** `target` with every defined value of `source` copied over it (undefined never erases). */
@@ -56,6 +58,7 @@ export function mergeLayers(
     serve: { ...defaults.serve },
     alerts: { ...defaults.alerts },
     health: mergeHealth(defaults.health, undefined),
+    maintenance: { ...defaults.maintenance },
   };
   for (const layer of layers) {
     if (!layer) continue;
@@ -75,6 +78,7 @@ export function mergeLayers(
     }
     assignDefined(out.serve, layer.serve);
     assignDefined(out.alerts, layer.alerts);
+    assignDefined(out.maintenance, layer.maintenance);
     out.health = mergeHealth(out.health, layer.health);
     if (layer.etl) {
       assignDefined(out.etl, { batchSize: layer.etl.batchSize });

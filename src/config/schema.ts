@@ -7,6 +7,11 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { type AlertsConfig, alertDefaults, alertsSchema } from '../alert/config-schema.js';
 import { cronProblem } from '../etl/cron.js';
+import {
+  type MaintenanceConfig,
+  maintenanceDefaults,
+  maintenanceSchema,
+} from '../maintenance/config-schema.js';
 import { type HealthConfig, healthDefaults, healthSchema } from '../monitor/config-schema.js';
 import { MAX_PORT, NAME_PATTERN, NAME_RULE } from '../sandbox/index.js';
 import { Secret } from '../secret.js';
@@ -191,6 +196,7 @@ export const configSchema = strictObject({
   serve: serveSchema,
   alerts: alertsSchema,
   health: healthSchema,
+  maintenance: maintenanceSchema,
 });
 
 // biome-ignore-start lint/suspicious/noEmptyInterface: named types for the derived shapes
@@ -232,6 +238,8 @@ export interface MysqlopsConfig {
   alerts: AlertsConfig;
   /** Health check thresholds (docs/monitoring.md). */
   health: HealthConfig;
+  /** Maintenance jobs: schedule and thresholds (docs/operations/maintenance.md). */
+  maintenance: MaintenanceConfig;
 }
 
 // Compile-time proof that the hand-written top-level interface and the schema agree both ways.
@@ -254,6 +262,7 @@ export type ConfigSections = Pick<
   | 'serve'
   | 'alerts'
   | 'health'
+  | 'maintenance'
 >;
 
 /**
@@ -310,5 +319,6 @@ export function defaultsFor(env: EnvironmentName, cwd: string): ConfigSections {
     serve: { host: '127.0.0.1', port: 8080, auditSeal: '*/10 * * * *' },
     alerts: alertDefaults(),
     health: healthDefaults(deployed),
+    maintenance: maintenanceDefaults(),
   };
 }

@@ -18,6 +18,7 @@ import { type Dashboard, startDashboard } from '../dashboard/index.js';
 import { DatabaseManager } from '../db/index.js';
 import { MysqlopsError } from '../errors.js';
 import { Scheduler, type SchedulerEvent } from '../etl/index.js';
+import { maintenanceJobs } from '../maintenance/index.js';
 import { type HealthReport, runHealthChecks } from '../monitor/index.js';
 import { createMetrics } from '../monitor/metrics/index.js';
 import type { Secret } from '../secret.js';
@@ -87,9 +88,12 @@ export async function startServe(config: MysqlopsConfig, options: ServeOptions =
     emit({ type: 'listening', url: dashboard.url });
 
     if (options.schedule !== false) {
-      scheduler = new Scheduler([...coreJobs(config, db), ...backupJobs(config)], {
-        onEvent: (event) => emit({ type: 'job', event }),
-      });
+      scheduler = new Scheduler(
+        [...coreJobs(config, db), ...backupJobs(config), ...maintenanceJobs(config)],
+        {
+          onEvent: (event) => emit({ type: 'job', event }),
+        },
+      );
       scheduler.start();
     }
 

@@ -40,6 +40,15 @@ describe('built-in defaults', () => {
       health: expect.objectContaining({ sampleIntervalMs: 1000, missingBackup: 'warning' }),
       serve: { host: '127.0.0.1', port: 8080, auditSeal: '*/10 * * * *' },
       alerts: expect.objectContaining({ enabled: true, intervalMs: 60_000, emailTo: [] }),
+      maintenance: {
+        schedule: '30 3 * * *',
+        analyzeThreshold: 0.1,
+        optimizeFreeRatio: 0.2,
+        optimizeMinFreeBytes: 64 * 1024 * 1024,
+        optimizeMaxBytes: 10 * 1024 ** 3,
+        binlogRetentionDays: 7,
+        etlRunsRetentionDays: 90,
+      },
     });
     expect(config.connection.host).toBeUndefined();
     expect(config.configFile).toBeUndefined();

@@ -95,7 +95,7 @@ describe('every failure is a ConfigError naming where the value came from', () =
     expect(lines(err.issues)).toEqual([
       'mysqlops.config.yaml: connection.prot: unknown key (allowed: host, port, socket, user, password, passwordFile, database, ssl, connectTimeoutMs)',
       'mysqlops.config.yaml: environments.prod: unknown key (allowed: development, test, staging, production)',
-      'mysqlops.config.yaml: pools: unknown key (allowed: connection, pool, monitoring, transactions, sandbox, backup, etl, serve, alerts, health, environments)',
+      'mysqlops.config.yaml: pools: unknown key (allowed: connection, pool, monitoring, transactions, sandbox, backup, etl, serve, alerts, health, maintenance, environments)',
     ]);
   });
 

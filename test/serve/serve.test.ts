@@ -67,7 +67,7 @@ describe('startServe', () => {
           'audit:seal',
         ]),
       );
-      expect(jobs.some((j) => j.startsWith('backup'))).toBe(true);
+      expect(jobs).toEqual(expect.arrayContaining(['backup:full', 'backup:incremental', 'maintenance']));
       for (const j of handle.jobs) expect(j.at?.getTime()).toBeGreaterThan(Date.now() - 1000);
     } finally {
       await handle.close();

@@ -22,6 +22,7 @@ import { table } from '../output.js';
 interface MigrateFlags {
   dir?: string;
   lockTimeout?: string;
+  waitLock?: string;
 }
 
 /** Longest accepted --lock-timeout: a day. */
@@ -44,10 +45,12 @@ Exit codes: 0 ok, 1 a migration failed, is blocked, or validate found problems, 
   const withDir = (cmd: Command) =>
     cmd.option('--dir <path>', 'folder holding migrations/ and repeatable/ (default: the bundled schemas/)');
   const withLock = (cmd: Command) =>
-    cmd.option(
-      '--lock-timeout <seconds>',
-      'how long to wait for another running migration before giving up (default 60)',
-    );
+    cmd
+      .option(
+        '--lock-timeout <seconds>',
+        'how long to wait for another running migration before giving up (default 60)',
+      )
+      .option('--wait-lock <duration>', 'the same as --lock-timeout, as a duration: 60s, 2m, 90 (seconds)');
 
   withLock(withDir(migrateCmd.command('up', { isDefault: true })))
     .description('create the database if needed and apply every pending migration (the default)')
@@ -113,8 +116,28 @@ function libraryOptions(ctx: CliContext, flags: MigrateFlags): MigrateOptions {
     if (flags.dir.trim() === '') throw new UsageError('--dir needs a folder', 'pass --dir <path>');
     options.dir = flags.dir;
   }
+  if (flags.lockTimeout !== undefined && flags.waitLock !== undefined) {
+    throw new UsageError(
+      '--lock-timeout and --wait-lock set the same thing; pass one',
+      'e.g. --wait-lock 60s',
+    );
+  }
   if (flags.lockTimeout !== undefined) options.lockTimeoutMs = parseLockTimeout(flags.lockTimeout) * 1000;
+  if (flags.waitLock !== undefined) options.lockTimeoutMs = parseWaitLock(flags.waitLock) * 1000;
   return options;
+}
+
+/** `--wait-lock`: seconds (`90`, `90s`) or minutes (`2m`), 0 to a day; the deploy-pipeline spelling. */
+export function parseWaitLock(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m)?$/.exec(value.trim());
+  const seconds = m ? Number(m[1]) * (m[2] === 'm' ? 60 : 1) : Number.NaN;
+  if (!Number.isFinite(seconds) || seconds > MAX_LOCK_TIMEOUT_S) {
+    throw new UsageError(
+      `--wait-lock expects a duration from 0 to ${MAX_LOCK_TIMEOUT_S}s (e.g. 60s, 2m, 90), got ${JSON.stringify(value)}`,
+      'pass seconds or minutes, e.g. --wait-lock 60s',
+    );
+  }
+  return seconds;
 }
 
 /** Seconds, decimals allowed, 0 to a day. */

@@ -29,7 +29,8 @@ export function registerServe(program: Command, context: () => CliContext): void
 Runs until Ctrl-C or SIGTERM; jobs already running finish first. Beyond the loopback the dashboard
 needs a token: SERVE_TOKEN_FILE names a file holding it (send it as "Authorization: Bearer <token>",
 or type it into the page). Schedules (cron, UTC) come from the config file: etl.schedule,
-backup.schedule, serve.auditSeal; alerts run every alerts.intervalMs. See docs/serve.md.`,
+backup.schedule, maintenance.schedule, serve.auditSeal; alerts run every alerts.intervalMs.
+See docs/serve.md.`,
     )
     .action(async (flags: ServeFlags) => {
       await serveUntilSignal(context(), flags);
