@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { escape as sqlLiteral } from 'mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupFull, backupIncremental, backupSettings } from '../../src/backup/index.js';
 import { loadConfig, type MysqlopsConfig } from '../../src/config/index.js';
@@ -25,6 +24,7 @@ import {
 } from '../../src/maintenance/index.js';
 import { destroySandbox, sandboxConnection, startSandbox } from '../../src/sandbox/index.js';
 import { pollUntil } from '../monitor/health-helpers.js';
+import { replicateFrom } from '../support/replica.js';
 
 const DAY = 86_400_000;
 
@@ -207,18 +207,7 @@ describe('binlog-purge on a private primary', () => {
         usesSandbox: true,
         sandbox: { home, name: 'replica' },
       });
-      const source = sandboxConnection({ home, name: 'primary' });
-      if (!source) throw new Error('the primary sandbox has no connection details');
-      // Both sandboxes are rendered with server_id 1; a replica must differ from its source.
-      await replica.execute('SET GLOBAL server_id = 2');
-      const [pos] = await primary.query<{ p: string }>('SELECT @@gtid_binlog_pos AS p');
-      await replica.execute(`SET GLOBAL gtid_slave_pos = ${sqlLiteral(pos?.p ?? '')}`);
-      await replica.execute(
-        `CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${Number(source.port)}, MASTER_USER = 'root',
-           MASTER_PASSWORD = ${sqlLiteral(source.password.reveal())}, MASTER_SSL = 1, MASTER_USE_GTID = slave_pos,
-           MASTER_CONNECT_RETRY = 1`,
-      );
-      await replica.execute('START SLAVE');
+      await replicateFrom(replica, primary, { home, name: 'primary' });
       const connected = await pollUntil(
         () => serverBinlogs(primary),
         (s) => s.replicas > 0,

@@ -9,7 +9,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { escape as sqlLiteral } from 'mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type MysqlopsConfig } from '../../src/config/index.js';
 import { DatabaseManager } from '../../src/db/index.js';
@@ -20,8 +19,9 @@ import {
   runHealthChecks,
   topQueries,
 } from '../../src/monitor/index.js';
-import { destroySandbox, sandboxConnection, startSandbox, stopSandbox } from '../../src/sandbox/index.js';
+import { destroySandbox, startSandbox, stopSandbox } from '../../src/sandbox/index.js';
 import { runCli } from '../support/cli.js';
+import { replicateFrom } from '../support/replica.js';
 import { pollUntil } from './health-helpers.js';
 
 const check = (r: HealthReport, name: string) => r.checks.find((c) => c.name === name);
@@ -46,19 +46,7 @@ describe('replication checks on a replica (which runs with performance_schema of
       new DatabaseManager({ connection: {}, usesSandbox: true, sandbox: { home, name } });
     primary = manager('primary');
     replica = manager('replica');
-    const source = sandboxConnection({ home, name: 'primary' });
-    if (!source) throw new Error('the primary sandbox has no connection details');
-    // Both sandboxes are rendered with server_id 1; a replica must differ from its source.
-    await replica.execute('SET GLOBAL server_id = 2');
-    const [pos] = await primary.query<{ p: string }>('SELECT @@gtid_binlog_pos AS p');
-    // Start from the primary's current position: its set-up history is not for replaying.
-    await replica.execute(`SET GLOBAL gtid_slave_pos = ${sqlLiteral(pos?.p ?? '')}`);
-    await replica.execute(
-      `CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${Number(source.port)}, MASTER_USER = 'root',
-         MASTER_PASSWORD = ${sqlLiteral(source.password.reveal())}, MASTER_SSL = 1, MASTER_USE_GTID = slave_pos,
-         MASTER_CONNECT_RETRY = 1`,
-    );
-    await replica.execute('START SLAVE');
+    await replicateFrom(replica, primary, { home, name: 'primary' });
     config = loadConfig({
       env: 'test',
       cwd: home,
