@@ -40,13 +40,14 @@ const COVERED = [
   'docs/operations/deployment.md',
   'docs/operations/maintenance.md',
   'docs/operations/server-config.md',
+  'docs/procedures/README.md',
   'docs/schema.md',
   'docs/security.md',
   'docs/seed.md',
   'docs/serve.md',
 ];
 /** Not yet marked up; every markdown file under docs/ is in one of the two lists (tested below). */
-const UNCOVERED = ['docs/procedures/README.md'];
+const UNCOVERED: string[] = [];
 
 function markdownFiles(dir: string): string[] {
   return readdirSync(path.join(repoRoot, dir), { withFileTypes: true }).flatMap((e) => {
