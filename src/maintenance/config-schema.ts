@@ -33,6 +33,13 @@ export const maintenanceSchema = strictObject({
   optimizeMaxBytes: intIn(0, Number.MAX_SAFE_INTEGER),
   /** `binlog-purge`: keep binary logs of the last N days. Default 7; 0 keeps only what backups and replicas need. */
   binlogRetentionDays: intIn(0, 3650),
+  /** `partitions`: months after the current one that must have their monthly partition. Default 3. */
+  partitionsAheadMonths: intIn(0, 120),
+  /**
+   * `partitions`: drop monthly partitions wholly older than this many months. Default null: never.
+   * WARNING: dropping a partition deletes its rows at once; back them up first if they matter.
+   */
+  partitionRetentionMonths: intIn(1, 1200).nullable(),
   /** `retention`: keep ETL run records of the last N days (the newest run of each pipeline always stays). Default 90. */
   etlRunsRetentionDays: intIn(1, 36500),
 });
@@ -49,6 +56,8 @@ export function maintenanceDefaults(): MaintenanceConfig {
     optimizeMinFreeBytes: 64 * 1024 * 1024,
     optimizeMaxBytes: 10 * 1024 ** 3,
     binlogRetentionDays: 7,
+    partitionsAheadMonths: 3,
+    partitionRetentionMonths: null,
     etlRunsRetentionDays: 90,
   };
 }

@@ -14,6 +14,7 @@ export { type BackupBinlogInfo, type BinlogNeed, backupBinlogInfo } from './binl
 export { type BinlogPurgeOptions, purgeBinlogs, type ServerBinlogs, serverBinlogs } from './binlog-purge.js';
 export { type MaintenanceConfig, maintenanceDefaults, maintenanceSchema } from './config-schema.js';
 export { type OptimizeOptions, optimizeTables, type TableSpace, tableSpace } from './optimize.js';
+export { type PartitionOptions, rotatePartitions } from './partitions.js';
 export { applyRetention, type RetentionOptions } from './retention.js';
 export {
   MaintenanceError,

@@ -10,6 +10,7 @@ import type { ScheduledJob } from '../etl/index.js';
 import { analyzeTables } from './analyze.js';
 import { purgeBinlogs } from './binlog-purge.js';
 import { optimizeTables } from './optimize.js';
+import { rotatePartitions } from './partitions.js';
 import { applyRetention } from './retention.js';
 import { MAINTENANCE_JOBS, type MaintenanceJobName, type MaintenanceReport } from './types.js';
 
@@ -74,6 +75,12 @@ export async function runMaintenance(
     let report: MaintenanceReport;
     if (job === 'retention')
       report = await applyRetention(db, { dryRun, etlRunsRetentionDays: m.etlRunsRetentionDays });
+    else if (job === 'partitions')
+      report = await rotatePartitions(db, {
+        ...common,
+        aheadMonths: m.partitionsAheadMonths,
+        retentionMonths: m.partitionRetentionMonths,
+      });
     else if (job === 'analyze')
       report = await analyzeTables(db, { ...common, threshold: m.analyzeThreshold });
     else if (job === 'optimize') {

@@ -3,7 +3,7 @@
  */
 
 /** The jobs `mysqlops maintain` knows. */
-export type MaintenanceJobName = 'retention' | 'analyze' | 'optimize' | 'binlog-purge';
+export type MaintenanceJobName = 'retention' | 'partitions' | 'analyze' | 'optimize' | 'binlog-purge';
 
 /**
  * The jobs in the order `runMaintenance` runs them: deletions first, so that analyze and optimize
@@ -11,6 +11,7 @@ export type MaintenanceJobName = 'retention' | 'analyze' | 'optimize' | 'binlog-
  */
 export const MAINTENANCE_JOBS: readonly MaintenanceJobName[] = [
   'retention',
+  'partitions',
   'analyze',
   'optimize',
   'binlog-purge',

@@ -47,6 +47,8 @@ describe('built-in defaults', () => {
         optimizeMinFreeBytes: 64 * 1024 * 1024,
         optimizeMaxBytes: 10 * 1024 ** 3,
         binlogRetentionDays: 7,
+        partitionsAheadMonths: 3,
+        partitionRetentionMonths: null,
         etlRunsRetentionDays: 90,
       },
     });

@@ -102,6 +102,7 @@ describe('binlog-purge on a private primary', () => {
     const reports = await runMaintenance(primary, eager, { dryRun: true, schemas: ['shop'] });
     expect(reports.map((r) => [r.job, r.dryRun, r.actions.length > 0])).toEqual([
       ['retention', true, false],
+      ['partitions', true, false],
       ['analyze', true, true],
       ['optimize', true, true],
       ['binlog-purge', true, true],
@@ -156,11 +157,12 @@ describe('binlog-purge on a private primary', () => {
     const reports = (await job?.run()) as MaintenanceReport[];
     expect(reports.map((r) => [r.job, r.dryRun, r.failed])).toEqual([
       ['retention', false, []],
+      ['partitions', false, []],
       ['analyze', false, []],
       ['optimize', false, []],
       ['binlog-purge', false, []],
     ]);
-    expect(reports[1]?.actions.map((a) => a.table)).toEqual(['shop.items']);
+    expect(reports[2]?.actions.map((a) => a.table)).toEqual(['shop.items']);
     expect((await tableChangeStats(primary, ['shop']))[0]?.modified).toBe(0);
   });
 

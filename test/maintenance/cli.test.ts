@@ -38,7 +38,7 @@ afterAll(async () => {
 
 describe('parseJobs', () => {
   it('defaults to every job, in run order, and refuses unknown names', () => {
-    expect(parseJobs([])).toEqual(['retention', 'analyze', 'optimize', 'binlog-purge']);
+    expect(parseJobs([])).toEqual(['retention', 'partitions', 'analyze', 'optimize', 'binlog-purge']);
     expect(parseJobs(['optimize', 'analyze'])).toEqual(['analyze', 'optimize']);
     expect(() => parseJobs(['analyze', 'vacuum'])).toThrow(
       expect.objectContaining({ code: 'E_USAGE', message: 'unknown maintenance job: vacuum' }),
@@ -98,8 +98,14 @@ describe('mysqlops maintain', () => {
     };
     expect(doc.ok).toBe(true);
     expect(doc.dryRun).toBe(true);
-    expect(doc.jobs.map((j) => j.job)).toEqual(['retention', 'analyze', 'optimize', 'binlog-purge']);
-    expect(doc.jobs[1]).toMatchObject({
+    expect(doc.jobs.map((j) => j.job)).toEqual([
+      'retention',
+      'partitions',
+      'analyze',
+      'optimize',
+      'binlog-purge',
+    ]);
+    expect(doc.jobs[2]).toMatchObject({
       actions: [expect.objectContaining({ statement: `ANALYZE TABLE \`${t.name}\`.\`hot\``, ms: 0 })],
     });
     expect(await modified()).toBe(before);

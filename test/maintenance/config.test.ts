@@ -21,6 +21,8 @@ describe('maintenance config', () => {
       optimizeMinFreeBytes: 64 * 1024 * 1024,
       optimizeMaxBytes: 10 * 1024 ** 3,
       binlogRetentionDays: 3,
+      partitionsAheadMonths: 3,
+      partitionRetentionMonths: null,
       etlRunsRetentionDays: 90,
     });
     expect(load(cwd, {}, { env: 'test' }).maintenance.schedule).toBeNull();
