@@ -3,6 +3,7 @@
  * already checked where it came from). Each issue is named by what the user should set.
  */
 import { alertConfigIssues } from '../alert/config-schema.js';
+import { isLoopbackHost } from '../dashboard/loopback.js';
 import type { ConfigIssue } from '../errors.js';
 import { healthConfigIssues } from '../monitor/config-schema.js';
 import type { ConfigSections, EnvironmentName } from './schema.js';
@@ -38,7 +39,7 @@ export function crossFieldIssues(env: EnvironmentName, config: ConfigSections): 
       message: 'required when ENCRYPT_BACKUPS is true (or set backup.keyFile in the config file)',
     });
   }
-  if (!isLoopback(config.serve.host) && !config.serve.tokenFile) {
+  if (!isLoopbackHost(config.serve.host) && !config.serve.tokenFile) {
     issues.push({
       path: 'SERVE_TOKEN_FILE',
       message: `required when serve.host is ${config.serve.host}: the dashboard and /metrics would be open to the network (bind 127.0.0.1, or set a token file)`,
@@ -53,9 +54,4 @@ export function crossFieldIssues(env: EnvironmentName, config: ConfigSections): 
     });
   }
   return issues;
-}
-
-/** Loopback names and addresses: only processes on this machine can connect. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -7,9 +7,11 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
 import { MysqlopsError } from '../errors.js';
 import type { Secret } from '../secret.js';
+import { isLoopbackHost } from './loopback.js';
+
+export { isLoopbackHost };
 
 export type DashboardAuth = { token?: Secret } | { basic?: { user: string; password: Secret } };
 
@@ -106,15 +108,6 @@ function modeOf(auth: DashboardAuth | undefined): Mode {
 
 function insecure(message: string): MysqlopsError {
   return new MysqlopsError({ code: 'E_DASHBOARD_INSECURE', message, exitCode: 2 });
-}
-
-/** True for addresses only this machine can reach: 127.0.0.0/8, ::1, localhost. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) return h === '::1' || h.startsWith('::ffff:127.');
-  return false;
 }
 
 /** The host part of a Host header (`name:port`, `[v6]:port`). */

@@ -3,7 +3,7 @@
  * scheduled pipeline, audit sealing, and whatever the caller adds (backups, alert evaluation).
  * Each job opens what it needs and reports through the scheduler's events; none prints.
  */
-import { sealAudit } from '../audit/index.js';
+import { auditInstalled, sealAudit } from '../audit/index.js';
 import type { MysqlopsConfig } from '../config/index.js';
 import type { DatabaseManager } from '../db/index.js';
 import { etlJobs, type ScheduledJob } from '../etl/index.js';
@@ -17,16 +17,8 @@ export function coreJobs(config: MysqlopsConfig, db: DatabaseManager): Scheduled
       name: 'audit:seal',
       cron: seal,
       // A database without the audit tables (audit not installed) has nothing to seal.
-      run: async () => ((await hasTable(db, 'audit_seal')) ? sealAudit(db) : null),
+      run: async () => ((await auditInstalled(db)) ? sealAudit(db) : null),
     });
   }
   return jobs;
-}
-
-async function hasTable(db: DatabaseManager, table: string): Promise<boolean> {
-  const rows = await db.query(
-    'SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?',
-    [table],
-  );
-  return rows.length > 0;
 }

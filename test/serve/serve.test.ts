@@ -3,7 +3,7 @@
  * scheduler and the alert loop on a real database; closed by close() or a signal; a taken port or
  * an unusable token file fails cleanly.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { MysqlopsError } from '../../src/errors.js';
 import { runEtl } from '../../src/etl/index.js';
 import { seed } from '../../src/seed/index.js';
 import { type ServeEvent, startServe } from '../../src/serve/index.js';
-import { repoRoot, sandboxEnv } from '../support/cli.js';
+import { runCli, sandboxEnv, spawnCli } from '../support/cli.js';
 import type { TestDatabase } from '../support/db.js';
 import { createMigratedDatabase } from '../support/schema.js';
 
@@ -165,16 +165,10 @@ describe('startServe', () => {
 async function startCli(
   args: string[],
 ): Promise<{ child: ChildProcess; doc: Record<string, unknown>; stderr: () => string }> {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(DB_|MYSQLOPS_|NODE_ENV$)/.test(k)),
-  ) as Record<string, string>;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/bin.ts'), ...args], {
-    cwd: repoRoot,
-    env: { ...base, ...environ() },
-  });
+  const child = spawnCli(args, environ());
   let stdout = '';
   let stderr = '';
-  child.stderr?.on('data', (d) => {
+  child.stderr.on('data', (d) => {
     stderr += d;
   });
   const doc = await new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -182,7 +176,7 @@ async function startCli(
       () => reject(new Error(`no JSON from mysqlops ${args.join(' ')}: ${stderr}`)),
       50_000,
     );
-    child.stdout?.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       stdout += d;
       try {
         const parsed = JSON.parse(stdout);
@@ -234,7 +228,6 @@ describe('the CLI', () => {
   });
 
   it('rejects a bad --port with exit 2', async () => {
-    const { runCli } = await import('../support/cli.js');
     const r = await runCli(['serve', '--port', 'eighty'], environ());
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--port expects 0-65535/);

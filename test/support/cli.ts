@@ -2,7 +2,7 @@
  * The CLI as a user meets it: a real process from source, real exit codes and output streams,
  * with no DB_* / MYSQLOPS_* settings leaking in from the developer's shell.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
@@ -27,13 +27,7 @@ export function runCli(
   env: Record<string, string> = {},
   timeoutMs = 50_000,
 ): Promise<CliRun> {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(DB_|MYSQLOPS_|NODE_ENV$)/.test(k)),
-  ) as Record<string, string>;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/bin.ts'), ...args], {
-    cwd: repoRoot,
-    env: { ...base, ...env },
-  });
+  const child = spawnCli(args, env);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {
@@ -49,6 +43,17 @@ export function runCli(
       resolve({ code, stdout, stderr });
     }),
   );
+}
+
+/** Start `mysqlops ARGS` (from source) with a clean environment plus `env`; the caller waits for it. */
+export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(DB_|MYSQLOPS_|NODE_ENV$)/.test(k)),
+  ) as Record<string, string>;
+  return spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/bin.ts'), ...args], {
+    cwd: repoRoot,
+    env: { ...base, ...env },
+  });
 }
 
 /** Run the CLI against the run's sandbox. */
