@@ -60,6 +60,11 @@ export interface MysqlopsErrorOptions {
   exitCode?: 1 | 2;
 }
 
+/**
+ * The base of every error mysqlops throws on purpose: a stable `code` to branch on, a `hint` for the person
+ * running it, the `cause`, and the CLI exit code (2 for usage or configuration, 1 otherwise). Anything else
+ * that escapes is a bug.
+ */
 export class MysqlopsError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;

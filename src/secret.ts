@@ -7,6 +7,10 @@ import { inspect } from 'node:util';
 
 const REDACTED = '[redacted]';
 
+/**
+ * Wraps a password or key so that printing, logging or serialising it shows `[redacted]`. Call `reveal()`
+ * only where the value is handed over (to the driver, a file of mode 0600).
+ */
 export class Secret {
   readonly #value: string;
 

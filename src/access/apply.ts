@@ -11,6 +11,7 @@ import { quoteAccount } from './names.js';
 import { type AccessChange, type AccessPlan, PASSWORD_PLACEHOLDER, planAccess, roleGrantee } from './plan.js';
 import type { AccessSpec } from './spec.js';
 
+/** Options of `applyAccess`. */
 export interface ApplyAccessOptions {
   /** The database the file's table names refer to (DB_NAME). */
   database: string;
@@ -22,6 +23,7 @@ export interface ApplyAccessOptions {
   onChange?: (change: AccessChange) => void;
 }
 
+/** An account `applyAccess` created, with where its generated password was stored. */
 export interface CreatedAccount {
   user: string;
   host: string;
@@ -31,6 +33,10 @@ export interface CreatedAccount {
   password?: Secret;
 }
 
+/**
+ * What `applyAccess` did. It stops at the first failing change (`failed`) instead of throwing, so `applied`
+ * says exactly how far the server got.
+ */
 export interface ApplyAccessResult {
   database: string;
   applied: AccessChange[];

@@ -7,6 +7,10 @@
 
 export type Expectation = 'allow' | 'deny';
 
+/**
+ * One probe of the verify matrix: a login or statement that `user` must be allowed or denied (`expect`).
+ * `verifyAccess` runs DEFAULT_CHECKS unless given its own.
+ */
 export interface AccessCheck {
   /** The user's key in the access file (`app_user`); the prefix is added when run. */
   user: string;

@@ -6,6 +6,10 @@
 import { type Flavor, quoteId } from '../db/index.js';
 import type { GrantTarget, RoleSpec } from './spec.js';
 
+/**
+ * One privilege on one object (and optionally one column): the unit grants are compared in, whichever way
+ * SHOW GRANTS groups them.
+ */
 export interface GrantItem {
   privilege: string;
   /** `*.*`, `` `db`.* `` or `` `db`.`table` ``. */

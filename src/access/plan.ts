@@ -17,6 +17,7 @@ import {
 import { quoteAccount, quoteRole } from './names.js';
 import type { AccessSpec, GrantTarget, RoleSpec, UserSpec } from './spec.js';
 
+/** The kind of an AccessChange, one per statement family the planner emits. */
 export type ChangeKind =
   | 'create-role'
   | 'create-user'
@@ -28,6 +29,10 @@ export type ChangeKind =
   | 'tls'
   | 'password-expiry';
 
+/**
+ * One difference between the access file and the server, with the statements that remove it. `planAccess`
+ * lists them; `applyAccess` runs them in order.
+ */
 export interface AccessChange {
   kind: ChangeKind;
   /** The role or account, as SQL (`` `app_read` ``, `` `app_user`@`%` ``). */
@@ -40,6 +45,7 @@ export interface AccessChange {
   account?: { user: string; host: string };
 }
 
+/** What `planAccess` found for `database`, in the order the changes run. No changes: the server matches the file. */
 export interface AccessPlan {
   database: string;
   changes: AccessChange[];

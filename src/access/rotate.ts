@@ -11,6 +11,7 @@ import { type CredentialStore, generatePassword, passwordLiteral } from './crede
 import { AccessError } from './errors.js';
 import { quoteAccount } from './names.js';
 
+/** Which account `rotatePassword` gives a new password, and where the password is stored. */
 export interface RotatePasswordOptions {
   user: string;
   host: string;
@@ -19,6 +20,10 @@ export interface RotatePasswordOptions {
   showPassword?: boolean;
 }
 
+/**
+ * The account whose password changed and the 0600 file holding the new one (`password` only with
+ * `showPassword`).
+ */
 export interface RotatePasswordResult {
   user: string;
   host: string;

@@ -112,6 +112,7 @@ export interface RoleGrant {
   optional: boolean;
 }
 
+/** A role of the access file: the roles it includes and its grants. */
 export interface RoleSpec {
   /** The name on the server (prefix applied). */
   name: string;
@@ -121,6 +122,10 @@ export interface RoleSpec {
   grants: RoleGrant[];
 }
 
+/**
+ * A user of the access file as the server should have it: `name` is the server name (prefix applied), `key`
+ * the name in the file; `passwordExpireDays` undefined means never.
+ */
 export interface UserSpec {
   name: string;
   key: string;
@@ -131,12 +136,17 @@ export interface UserSpec {
   passwordExpireDays: number | undefined;
 }
 
+/**
+ * An access file after validation (`loadAccessFile`, `resolveAccess`): role and user names already carry
+ * `prefix`, and every reference between them is known to resolve.
+ */
 export interface AccessSpec {
   roles: RoleSpec[];
   users: UserSpec[];
   prefix: string;
 }
 
+/** Options of `loadAccessFile` and `resolveAccess`. */
 export interface LoadAccessOptions {
   /**
    * Prepended to every role and user name (default none). Tests use a per-run prefix because

@@ -18,6 +18,10 @@ const DENIED = new Set([1044, 1045, 1142, 1143, 1227, 1370, 1410]);
 /** Errors that mean the check's statement is wrong, not that it was allowed. */
 const BROKEN = new Set([1049, 1054, 1064, 1146]);
 
+/**
+ * Options of `verifyAccess`: where to log in (over TCP, so host-based accounts match as in production), the
+ * stored passwords and the server flavor.
+ */
 export interface VerifyAccessOptions {
   database: string;
   /** TCP endpoint of the server (the sandbox's, or DB_HOST/DB_PORT). */
@@ -32,6 +36,7 @@ export interface VerifyAccessOptions {
   onCheck?: (result: CheckResult) => void;
 }
 
+/** The outcome of one AccessCheck; `ok` when the server did what the check expected. */
 export interface CheckResult {
   user: string;
   description: string;
@@ -43,6 +48,7 @@ export interface CheckResult {
   detail?: string;
 }
 
+/** The verify matrix as run: every check with its outcome and the totals; `ok` when none failed. */
 export interface VerifyAccessResult {
   ok: boolean;
   checks: CheckResult[];

@@ -7,10 +7,14 @@ import { z } from 'zod';
 import { intIn, kindOf, millis, oneOf, secretText, strictObject, text } from '../config/fields.js';
 import { Secret } from '../secret.js';
 
+/** Alert severities, least urgent first. */
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+/** How urgent an alert is; see `severityOf` for a rule that does not say. */
 export type Severity = (typeof SEVERITIES)[number];
 
+/** The comparisons a metric rule may use (`op`). */
 export const OPERATORS = ['>', '>=', '<', '<=', '==', '!='] as const;
+/** A comparison a metric rule applies to its value and `threshold`. */
 export type Operator = (typeof OPERATORS)[number];
 
 /** A rule name becomes part of the state key and of messages: a word, no spaces. */
@@ -51,6 +55,7 @@ export const alertRuleSchema = strictObject({
   const problem = ruleProblem(rule);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
+/** One alert rule after validation: exactly one of `check` and `metric`, with defaults applied. */
 export type AlertRuleConfig = z.output<typeof alertRuleSchema>;
 
 // Names are compared only once every rule is valid on its own (zod skips refinements of a list
@@ -132,6 +137,7 @@ export const alertsSchema = strictObject({
   /** The rules. Default: DEFAULT_ALERT_RULES. A list given in the config file replaces them. */
   rules: rulesSchema,
 });
+/** The `alerts` section of the configuration after validation (rules, channels, delivery settings). */
 export type AlertsConfig = z.output<typeof alertsSchema>;
 
 /** What the config file may set: every key optional, secrets as text (turned into Secrets here). */

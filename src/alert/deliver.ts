@@ -8,11 +8,19 @@ import type { Notifier } from './notifiers.js';
 import { type RetryPolicy, withRetries } from './retry.js';
 import type { AlertNotification, DeliveryResult } from './types.js';
 
+/**
+ * How notifications are delivered: attempts and backoff per channel, and a deadline so a hanging channel
+ * cannot stall an evaluation.
+ */
 export interface DeliveryOptions extends RetryPolicy {
   /** Everything one channel does for one call ends within this many ms. */
   deadlineMs: number;
 }
 
+/**
+ * What `deliverNotifications` did with each notification on each channel. `recordDeliveries` marks only
+ * `delivered` as sent; the rest stay due and go out again on the next evaluation.
+ */
 export interface DeliveryReport {
   results: DeliveryResult[];
   /** The notifications that count as delivered: taken by any channel, or all of them when there is no channel. */

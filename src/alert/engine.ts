@@ -12,6 +12,7 @@ import { EmailNotifier, type Notifier, SlackNotifier } from './notifiers.js';
 import { type AlertStore, FileAlertStore, MemoryAlertStore } from './store.js';
 import type { AlertNotification, AlertSample, AlertState, DeliveryResult } from './types.js';
 
+/** How an AlertEngine is built; `AlertEngine.fromConfig` fills it from `config.alerts`. */
 export interface AlertEngineOptions {
   rules: readonly AlertRuleConfig[];
   /** A still-firing alert is notified again after this long; 0 never repeats. */
@@ -37,6 +38,7 @@ export interface AlertRunResult {
   deliveries: DeliveryResult[];
 }
 
+/** Options of one `AlertEngine.evaluate` call. */
 export interface EvaluateCallOptions {
   /** Evaluate and report, but send nothing and keep the stored states unchanged. */
   dryRun?: boolean;
@@ -49,6 +51,7 @@ export interface EvaluateCallOptions {
  * @example
  * ```ts
  * const engine = AlertEngine.fromConfig(config);
+ * const report = await runHealthChecks(db, config);
  * const result = await engine.evaluate({ at: new Date(), checks: report.checks });
  * ```
  */
@@ -107,6 +110,10 @@ export class AlertEngine {
   }
 }
 
+/**
+ * Options of `checkAlerts`: the defaults keep states in the state file between runs and notify the configured
+ * channels.
+ */
 export interface CheckAlertsOptions extends EvaluateCallOptions {
   /** Default: a FileAlertStore on `alertStateFile(config)`, locked for the run. */
   store?: AlertStore;

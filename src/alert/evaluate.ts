@@ -11,6 +11,7 @@
 import type { AlertRuleConfig, Operator, Severity } from './config-schema.js';
 import type { AlertCheck, AlertNotification, AlertSample, AlertState, AlertStates } from './types.js';
 
+/** Options of `evaluateAlerts`. */
 export interface EvaluateOptions {
   /** A still-firing alert is notified again after this long; 0 never repeats. */
   repeatIntervalMs: number;
@@ -18,6 +19,10 @@ export interface EvaluateOptions {
   source: string;
 }
 
+/**
+ * The result of `evaluateAlerts`, a pure function: the states to store and the notifications to send. Nothing
+ * is stored or sent yet.
+ */
 export interface Evaluation {
   /** Every alert's next state, by key. */
   states: Record<string, AlertState>;

@@ -56,6 +56,10 @@ export class SlackNotifier implements Notifier {
   }
 }
 
+/**
+ * Where an EmailNotifier sends: the SMTP server (a Secret, as the URL may carry a password), the sender and
+ * the recipients.
+ */
 export interface EmailNotifierOptions {
   /** `smtp://user:password@host:port` or `smtps://...`. */
   smtpUrl: Secret;

@@ -9,19 +9,23 @@ import { MysqlopsError, QueryError } from '../errors.js';
 import { existingTriggers, primaryKey, readAuditConfig, tableColumns } from './config.js';
 import { buildTriggers, fingerprintOf, type TriggerSql } from './trigger-sql.js';
 
+/** What `applyAudit` did (or would do) to one trigger. */
 export type TriggerAction = 'created' | 'replaced' | 'unchanged' | 'dropped';
 
+/** One audit trigger and what `applyAudit` did to it. */
 export interface TriggerChange {
   table: string;
   trigger: string;
   action: TriggerAction;
 }
 
+/** Options of `applyAudit`. */
 export interface ApplyAuditOptions {
   /** Only report what would change (`audit status`); default false. */
   dryRun?: boolean;
 }
 
+/** The audit triggers after `applyAudit` (or, with `dryRun`, what it would change). */
 export interface ApplyAuditResult {
   /** Tables audited after the run. */
   audited: string[];

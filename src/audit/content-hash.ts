@@ -27,6 +27,7 @@ export const CONTENT_FIELDS = [
   'changed_at',
 ] as const;
 
+/** An audit log column covered by a row's content hash. */
 export type ContentField = (typeof CONTENT_FIELDS)[number];
 
 const NULLABLE = new Set<ContentField>(['old_values', 'new_values', 'app_user', 'request_id']);

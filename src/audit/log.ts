@@ -4,6 +4,7 @@
  */
 import { type DatabaseManager, quoteId } from '../db/index.js';
 
+/** Filters of `queryAuditLog`; all given ones must match. Newest rows come first. */
 export interface AuditLogQuery {
   table?: string;
   /** Rows changed at or after this instant. */
@@ -16,6 +17,10 @@ export interface AuditLogQuery {
   limit?: number;
 }
 
+/**
+ * One row of the audit log: who changed which row how, with the values before and after (null where the
+ * action has none).
+ */
 export interface AuditLogEntry {
   auditId: number;
   table: string;
@@ -33,6 +38,7 @@ export interface AuditLogEntry {
   changedAt: string;
 }
 
+/** The most rows one `queryAuditLog` returns, so a query without filters cannot pull the whole log. */
 export const AUDIT_LOG_MAX_LIMIT = 10_000;
 
 function json(v: unknown): Record<string, unknown> | null {

@@ -10,6 +10,10 @@
 import type { DatabaseManager } from '../db/index.js';
 import { readAuditConfig } from './config.js';
 
+/**
+ * Options of `purgeAudit`. It deletes whole sealed blocks older than their table's retention, in batches so
+ * no transaction holds many locks.
+ */
 export interface PurgeAuditOptions {
   /** Count what would be removed, remove nothing; default false. */
   dryRun?: boolean;
@@ -19,6 +23,7 @@ export interface PurgeAuditOptions {
   onBatch?: (table: string, rows: number) => void;
 }
 
+/** What `purgeAudit` removed (or, with `dryRun`, would remove), per table and in total. */
 export interface PurgeAuditResult {
   dryRun: boolean;
   tables: Array<{ table: string; retentionDays: number; blocks: number; purged: number; batches: number }>;

@@ -13,6 +13,7 @@ import { storedContentHashSql } from './content-hash.js';
 import { GENESIS_HASH, RowsHasher, type SealFields, sealHashOf } from './seal-hash.js';
 import { DEFAULT_SEAL_LOCK_TIMEOUT_MS, withSealLock } from './seal-lock.js';
 
+/** Options of `sealAudit`. */
 export interface SealAuditOptions {
   /** Only this table's rows (default: every table with unsealed rows). */
   table?: string;
@@ -34,6 +35,7 @@ export interface SealedBlock {
   sealHash: string;
 }
 
+/** The blocks `sealAudit` sealed, per table and in total, and the newest seal to keep as an anchor. */
 export interface SealAuditResult {
   blocks: number;
   rows: number;

@@ -8,6 +8,7 @@ import { type Flavor, isValidIdentifier, quoteId } from '../db/index.js';
 import { MysqlopsError } from '../errors.js';
 import { CONTENT_FIELDS, type ContentField, type ContentValue, contentHashSql } from './content-hash.js';
 
+/** The row change an audit trigger fires on; each audited table gets one trigger per event. */
 export type AuditEvent = 'INSERT' | 'UPDATE' | 'DELETE';
 export const AUDIT_EVENTS: readonly AuditEvent[] = ['INSERT', 'UPDATE', 'DELETE'];
 

@@ -17,6 +17,7 @@ import { storedContentHashSql } from './content-hash.js';
 import { DATETIME6 } from './seal.js';
 import { GENESIS_HASH, RowsHasher, sealHashOf } from './seal-hash.js';
 
+/** What kind of tampering (or damage) `verifyAudit` found. */
 export type AuditProblemKind =
   | 'seal chain broken'
   | 'seal altered'
@@ -41,6 +42,7 @@ export interface AuditProblem {
   found: string;
 }
 
+/** Options of `verifyAudit`. */
 export interface VerifyAuditOptions {
   /** Rows per query; default 5,000. */
   batchSize?: number;
@@ -50,6 +52,7 @@ export interface VerifyAuditOptions {
   anchor?: { sealId: number; sealHash: string };
 }
 
+/** What `verifyAudit` checked and the first problem it found; `ok` when there is none. */
 export interface VerifyAuditResult {
   ok: boolean;
   /** Sealed blocks whose rows were checked (purged ones included). */

@@ -5,6 +5,10 @@
 import { type LoadConfigOptions, loadConfig } from './load.js';
 import type { MysqlopsConfig } from './schema.js';
 
+/**
+ * The configuration entry point of the original blueprint, kept for code written against it. New code calls
+ * `loadConfig` directly.
+ */
 // biome-ignore lint/complexity/noStaticOnlyClass: the blueprint's public name and shape
 export class DatabaseConfig {
   /**

@@ -20,6 +20,10 @@ import {
   type MysqlopsConfig,
 } from './schema.js';
 
+/**
+ * Where `loadConfig` looks: all optional, so a plain call reads `process.env` and the working directory as
+ * the CLI does.
+ */
 export interface LoadConfigOptions {
   /**
    * Environment name, e.g. from `--env`. Wins over `MYSQLOPS_ENV`, which wins over `NODE_ENV` when
@@ -46,7 +50,7 @@ export interface LoadConfigOptions {
  *   Messages never contain a secret.
  * @example
  * ```ts
- * const config = loadConfig({ env: 'production' });
+ * const config = loadConfig(); // the environment from MYSQLOPS_ENV or NODE_ENV (default development)
  * config.connection.password?.reveal(); // only where it is handed to the driver
  * ```
  */

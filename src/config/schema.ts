@@ -19,6 +19,10 @@ import { flag, intIn, millis, oneOf, strictObject, text } from './fields.js';
 
 /** The environments mysqlops knows; `development` and `test` may use the local sandbox. */
 export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'] as const;
+/**
+ * One of the four environments (development, test, staging, production); each has its own defaults and
+ * checks.
+ */
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];
 
 /**

@@ -13,6 +13,10 @@ import { isLoopbackHost } from './loopback.js';
 
 export { isLoopbackHost };
 
+/**
+ * How dashboard requests authenticate: a bearer token or HTTP basic credentials. Required when it listens
+ * beyond the loopback.
+ */
 export type DashboardAuth = { token?: Secret } | { basic?: { user: string; password: Secret } };
 
 export const SESSION_COOKIE = 'mysqlops_session';

@@ -22,6 +22,10 @@ import { resolveSources } from './sources.js';
 import { type Assets, loadAssets } from './static-files.js';
 import type { DashboardSources } from './types.js';
 
+/**
+ * Options of `startDashboard`. The defaults serve on 127.0.0.1:8080 without auth, which is safe only because
+ * nothing else can reach it.
+ */
 export interface DashboardOptions {
   db: DatabaseManager;
   config: MysqlopsConfig;
@@ -50,6 +54,7 @@ export interface DashboardOptions {
   onError?: (err: unknown, where: string) => void;
 }
 
+/** A running dashboard, as `startDashboard` returns it. */
 export interface Dashboard {
   /** Where the page is, e.g. `http://127.0.0.1:8080/`. */
   url: string;
@@ -67,8 +72,9 @@ const TOP_QUERIES = 10;
  *   credentials), `E_DASHBOARD` when the port is taken or the page files are missing.
  * @example
  * ```ts
- * const dash = await startDashboard({ db, config, auth: { token: new Secret(process.env.TOKEN!) } });
- * console.log(`dashboard at ${dash.url}`);
+ * const dash = await startDashboard({ db, config, port: 0, auth: { token: new Secret(token) } });
+ * console.log(`dashboard at ${dash.url}`); // port 0: any free port
+ * await dash.close();
  * ```
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {

@@ -17,6 +17,7 @@ export interface DashboardHealthCheck {
   hint: string;
 }
 
+/** The health panel of the dashboard: the overall status and each check. */
 export interface DashboardHealth {
   at: Date | string;
   status: CheckStatus;
@@ -62,6 +63,7 @@ export type ReplicationState =
       }[];
     };
 
+/** The backup panel of the dashboard: what the backup folder holds, read from the manifests. */
 export interface BackupState {
   /** Every backup folder found (complete or not). */
   count: number;
@@ -107,6 +109,10 @@ export type EtlState =
       }[];
     };
 
+/**
+ * The business panels of the dashboard, read from the ETL summary tables; `available: false` (with the
+ * reason) when those are missing or empty.
+ */
 export type Kpis =
   | { available: false; reason: string }
   | {

@@ -27,6 +27,8 @@ import {
 } from './types.js';
 
 export const DEFAULT_BATCH_SIZE = 5_000;
+/** Connections per partitioned pipeline (RunEtlOptions.workers). */
+export const DEFAULT_WORKERS = 2;
 /**
  * In-memory temporary tables of up to 256 MiB for full builds (session only; the default 16 MiB
  * sends the GROUP BY of a million order lines to disk and doubles the build time).
@@ -71,13 +73,18 @@ export async function runEtl(
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new UsageError(`batchSize must be a positive integer (got ${String(options.batchSize)})`);
   }
+  const workers = options.workers ?? DEFAULT_WORKERS;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 16) {
+    throw new UsageError(`workers must be an integer from 1 to 16 (got ${String(options.workers)})`);
+  }
   const database = config.connection.database;
   if (!database) {
     throw new MysqlopsError({ code: 'E_CONFIG', message: 'the ETL needs a database (DB_NAME)', exitCode: 2 });
   }
   const report = options.onProgress ?? (() => {});
-  // One connection per pipeline running at once (incremental ones run side by side), plus one.
-  const manager = new DatabaseManager({ ...config, pool: { ...config.pool, size: pipelines.length + 1 } });
+  // One connection per worker running at once (incremental pipelines run side by side), plus one.
+  const connections = pipelines.reduce((n, p) => n + (DEFINITIONS[p].partitioned ? workers : 1), 1);
+  const manager = new DatabaseManager({ ...config, pool: { ...config.pool, size: connections } });
   let locks: LockSession | undefined;
   try {
     await manager.initialize();
@@ -101,7 +108,7 @@ export async function runEtl(
     const incremental = pipelines.filter((p) => !full.includes(p));
     const results = new Map<PipelineName, { result: PipelineRunResult; failure?: unknown }>();
     const one = (name: PipelineName) =>
-      runPipeline(db, held, DEFINITIONS[name], { ...options, batchSize }, report);
+      runPipeline(db, held, DEFINITIONS[name], { ...options, batchSize, workers }, report);
     // Full builds one after the other: each is CPU-bound and may use 256 MiB of in-memory
     // temporary tables. A failure stops the run, as before any incremental work.
     for (const name of full) {
@@ -163,7 +170,7 @@ async function runPipeline(
   db: ContextualDatabase,
   locks: LockSession,
   def: PipelineDef,
-  options: RunEtlOptions & { batchSize: number },
+  options: RunEtlOptions & { batchSize: number; workers: number },
   report: (e: EtlProgress) => void,
 ): Promise<{ result: PipelineRunResult; failure?: unknown }> {
   const started = performance.now();
@@ -426,7 +433,7 @@ function quoteCharset(name: string): string {
 async function incremental(
   db: ContextualDatabase,
   def: PipelineDef,
-  options: RunEtlOptions & { batchSize: number },
+  options: RunEtlOptions & { batchSize: number; workers: number },
   counts: Counts,
   report: (e: EtlProgress) => void,
 ): Promise<void> {
@@ -443,65 +450,75 @@ async function incremental(
   const total = Number(p?.n ?? 0);
   const t = LIVE_TARGETS(name);
   let done = 0;
-  for (;;) {
-    if (options.signal?.aborted) {
-      throw new MysqlopsError({
-        code: 'E_ETL',
-        message: `interrupted after ${counts.batches} batch(es); the remaining keys stay pending`,
-      });
-    }
-    const r = await retryTransient(options, () =>
-      db.transaction(
-        async (tx) => {
-          await tx.execute(fill('DROP TEMPORARY TABLE IF EXISTS {batch}', t));
-          await tx.execute(
-            fill(
-              'CREATE TEMPORARY TABLE {batch} (k1 BIGINT UNSIGNED NOT NULL, k2 INT UNSIGNED NOT NULL, PRIMARY KEY (k1, k2))',
-              t,
-            ),
-          );
-          const keys = (
+  // Worker w of n takes the keys with k1 % n = w: disjoint rows, so the workers never wait on
+  // each other's locks, and a failed worker leaves only its own keys pending.
+  const n = def.partitioned ? options.workers : 1;
+  const worker = async (w: number) => {
+    const part = n > 1 ? ` AND k1 % ${n} = ${w}` : '';
+    for (;;) {
+      if (options.signal?.aborted) {
+        throw new MysqlopsError({
+          code: 'E_ETL',
+          message: `interrupted after ${counts.batches} batch(es); the remaining keys stay pending`,
+        });
+      }
+      const r = await retryTransient(options, () =>
+        db.transaction(
+          async (tx) => {
+            await tx.execute(fill('DROP TEMPORARY TABLE IF EXISTS {batch}', t));
             await tx.execute(
               fill(
-                'INSERT INTO {batch} SELECT k1, k2 FROM etl_pending WHERE pipeline = ? ORDER BY k1, k2 LIMIT ?',
+                'CREATE TEMPORARY TABLE {batch} (k1 BIGINT UNSIGNED NOT NULL, k2 INT UNSIGNED NOT NULL, PRIMARY KEY (k1, k2) USING BTREE) ENGINE = MEMORY',
                 t,
               ),
-              [name, options.batchSize],
-            )
-          ).affectedRows;
-          let written = 0;
-          if (keys > 0) {
-            written = await def.batch(tx, t);
-            await tx.execute(
-              fill(
-                'DELETE p FROM etl_pending p JOIN {batch} b ON p.pipeline = ? AND p.k1 = b.k1 AND p.k2 = b.k2',
-                t,
-              ),
-              [name],
             );
-          }
-          await tx.execute(fill('DROP TEMPORARY TABLE {batch}', t));
-          return { keys, written };
-        },
-        { isolationLevel: 'READ COMMITTED' },
-      ),
-    );
-    if (r.keys === 0) break;
-    counts.batches++;
-    counts.rowsRead += r.keys;
-    counts.rowsWritten += r.written;
-    done += r.keys;
-    report({
-      pipeline: name,
-      phase: 'batch',
-      message: `${name}: batch ${counts.batches}`,
-      done,
-      total: Math.max(total, done),
-    });
-    // A short batch took the last keys: asking again would cost a transaction for nothing (keys
-    // queued meanwhile by another run's drain wait for the next run).
-    if (r.keys < options.batchSize) break;
-  }
+            const keys = (
+              await tx.execute(
+                fill(
+                  `INSERT INTO {batch} SELECT k1, k2 FROM etl_pending WHERE pipeline = ?${part} ORDER BY k1, k2 LIMIT ?`,
+                  t,
+                ),
+                [name, options.batchSize],
+              )
+            ).affectedRows;
+            let written = 0;
+            if (keys > 0) {
+              written = await def.batch(tx, t);
+              await tx.execute(
+                fill(
+                  'DELETE p FROM etl_pending p JOIN {batch} b ON p.pipeline = ? AND p.k1 = b.k1 AND p.k2 = b.k2',
+                  t,
+                ),
+                [name],
+              );
+            }
+            await tx.execute(fill('DROP TEMPORARY TABLE {batch}', t));
+            return { keys, written };
+          },
+          { isolationLevel: 'READ COMMITTED' },
+        ),
+      );
+      if (r.keys === 0) break;
+      counts.batches++;
+      counts.rowsRead += r.keys;
+      counts.rowsWritten += r.written;
+      done += r.keys;
+      report({
+        pipeline: name,
+        phase: 'batch',
+        message: `${name}: batch ${counts.batches}`,
+        done,
+        total: Math.max(total, done),
+      });
+      // A short batch took the last keys: asking again would cost a transaction for nothing (keys
+      // queued meanwhile by another run's drain wait for the next run).
+      if (r.keys < options.batchSize) break;
+    }
+  };
+  // allSettled: a failing worker must not leave the others' transactions running unobserved.
+  const settled = await Promise.allSettled(Array.from({ length: n }, (_, w) => worker(w)));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
   if (def.finish) {
     const finish = def.finish;
     report({

@@ -36,6 +36,11 @@ export interface RunEtlOptions {
   full?: boolean;
   /** Keys recomputed per transaction in incremental runs. Default 5,000. */
   batchSize?: number;
+  /**
+   * Connections working through the keys of one pipeline at once in incremental runs, for the
+   * pipelines whose batches touch disjoint rows (customers); the others use one. Default 2.
+   */
+  workers?: number;
   /** Retries of a batch after a transient error (deadlock, lock wait, lost connection). Default 5. */
   maxRetries?: number;
   /** Progress events (never printed by the library). */

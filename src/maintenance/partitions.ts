@@ -11,6 +11,7 @@ import type { DatabaseManager } from '../db/index.js';
 import { qualifiedName, tableLabel, targetSchemas } from './tables.js';
 import { failureOf, type MaintenanceReport, type MaintenanceRunOptions } from './types.js';
 
+/** Options of `rotatePartitions`. */
 export interface PartitionOptions extends MaintenanceRunOptions {
   /** Months after the current one that must have their partition. Default 3. */
   aheadMonths?: number;
@@ -36,6 +37,12 @@ const monthOf = (d: Date): Month => d.getUTCFullYear() * 12 + d.getUTCMonth();
 const nameOf = (m: Month) => `p${Math.floor(m / 12)}${String((m % 12) + 1).padStart(2, '0')}`;
 const firstDayOf = (m: Month) => `${Math.floor(m / 12)}-${String((m % 12) + 1).padStart(2, '0')}-01`;
 
+/**
+ * Add the missing monthly partitions up to `aheadMonths` ahead and, when `retentionMonths` is set, drop the
+ * months past it. Only tables following the `pYYYYMM` convention take part; others are reported in `skipped`
+ * with the reason. WARNING: a dropped partition's rows are gone; run with `dryRun` first. A failing table is
+ * reported in `failed`; the others still run.
+ */
 export async function rotatePartitions(
   db: DatabaseManager,
   options: PartitionOptions = {},

@@ -7,6 +7,10 @@ import { quoteId } from '../db/index.js';
 import type { MigrationSession } from './session.js';
 import type { HistoryRow, MigrationFile, MigrationType } from './types.js';
 
+/**
+ * The table in the target database recording every migration run (version, checksum, success, time),
+ * Flyway-style.
+ */
 export const HISTORY_TABLE = 'mysqlops_schema_history';
 
 const CREATE_HISTORY_TABLE = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (

@@ -8,6 +8,7 @@ import { MigrationError } from '../errors.js';
 import type { MigrationSession } from './session.js';
 import type { MigrateProgress } from './types.js';
 
+/** How long `migrate` and `repairMigrations` wait for another runner's lock by default (ms). */
 export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 
 /** MySQL 5.7+ refuses lock names longer than 64 characters. */

@@ -4,6 +4,9 @@
  */
 import type { FlavorKind } from '../db/index.js';
 
+/**
+ * Versioned migrations run once, in version order; repeatable ones run again whenever their checksum changes.
+ */
 export type MigrationType = 'versioned' | 'repeatable';
 
 /** One statement of a migration file, as the splitter cut it. */
@@ -60,6 +63,7 @@ export interface HistoryRow {
  */
 export type MigrationState = 'applied' | 'pending' | 'failed' | 'changed' | 'drifted' | 'missing';
 
+/** One migration as `migrationStatus` reports it: the file on disk and its last run, side by side. */
 export interface MigrationStatusRow {
   type: MigrationType;
   version: string | null;
@@ -90,8 +94,13 @@ export interface PlannedMigration {
   reason: 'pending' | 'changed';
 }
 
+/**
+ * What is wrong: an applied file changed (checksum), was deleted (missing), its last run failed, or a pending
+ * version is lower than an applied one (out-of-order).
+ */
 export type ValidationProblemKind = 'checksum' | 'missing' | 'failed' | 'out-of-order';
 
+/** One mismatch `validateMigrations` found between the files and the history table. */
 export interface ValidationProblem {
   kind: ValidationProblemKind;
   script: string;
@@ -110,6 +119,7 @@ export interface AppliedMigration {
   ms: number;
 }
 
+/** What `migrate` did: the migrations it applied, in order. */
 export interface MigrateResult {
   database: string;
   /** True when `up` created the database. */
@@ -129,6 +139,7 @@ export interface RemovedEntry {
   error: string | null;
 }
 
+/** The failed-run entries `repairMigrations` removed from the history table. */
 export interface RepairResult {
   database: string;
   removed: RemovedEntry[];
@@ -161,6 +172,7 @@ export type MigrateProgress =
     }
   | { step: 'migration-done'; message: string; script: string; ms: number };
 
+/** Options shared by `migrate` and the other migration functions. */
 export interface MigrateOptions {
   /**
    * The folder holding `migrations/` and `repeatable/`. Default: the package's `schemas/` folder

@@ -51,6 +51,7 @@ export const HEALTH_LEVELS = {
   /** Hours the oldest unsealed audit row has waited for `audit seal`. Default 24 / 168. */
   auditUnsealedHours: 'up',
 } as const;
+/** The name of a level-type threshold (a key of HEALTH_LEVELS), e.g. `connectionsPct`. */
 export type HealthLevelName = keyof typeof HEALTH_LEVELS;
 
 const thresholdShape = Object.fromEntries(
@@ -77,7 +78,9 @@ export const healthSchema = strictObject({
   missingBackup: oneOf(['warning', 'critical'] as const),
   thresholds: strictObject(thresholdShape),
 });
+/** The `health` section of the configuration after validation: the check levels and sampling settings. */
 export type HealthConfig = z.output<typeof healthSchema>;
+/** The warning and critical level of every threshold, by HealthLevelName. */
 export type HealthThresholds = HealthConfig['thresholds'];
 
 const partialLevel = (s: ReturnType<typeof level>) => s.partial().optional();

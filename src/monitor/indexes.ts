@@ -18,6 +18,7 @@ export interface IndexDef extends IndexRef {
   notNull: boolean;
 }
 
+/** Options of `indexReport`. */
 export interface IndexReportOptions {
   /** Only these schemas. Default every schema but the server's own. */
   schemas?: readonly string[];

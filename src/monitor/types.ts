@@ -5,8 +5,13 @@
  */
 import type { HealthThresholds } from './config-schema.js';
 
+/**
+ * A health check's verdict. `unknown` means the value could not be measured (no privilege, feature off),
+ * which is not the same as healthy.
+ */
 export type CheckStatus = 'ok' | 'warning' | 'critical' | 'unknown';
 
+/** One check of a health report: its status, the measured value and the levels it was judged by. */
 export interface HealthCheck {
   /** Stable id, e.g. `connections`; alert rules and metrics refer to it. */
   name: string;
@@ -22,6 +27,10 @@ export interface HealthCheck {
   hint: string;
 }
 
+/**
+ * The result of `runHealthChecks` (exported as HealthCheckReport, since DatabaseManager has its own
+ * HealthReport).
+ */
 export interface HealthReport {
   /** When the checks ran (ISO 8601, UTC). */
   at: string;
@@ -30,6 +39,7 @@ export interface HealthReport {
   checks: HealthCheck[];
 }
 
+/** Options of `runHealthChecks`. */
 export interface HealthOptions {
   /** Levels overriding the configured ones, check by check (tests, one-off runs). */
   thresholds?: Partial<HealthThresholds>;
@@ -79,6 +89,7 @@ export interface QueryDigest {
   lastSeen: string | null;
 }
 
+/** Options of `topQueries`. */
 export interface QueryReportOptions {
   /** Digests to return. Default 10. */
   limit?: number;
@@ -86,6 +97,7 @@ export interface QueryReportOptions {
   schemas?: readonly string[];
 }
 
+/** An index, by schema, table, name and columns in index order. */
 export interface IndexRef {
   schema: string;
   table: string;
@@ -94,11 +106,16 @@ export interface IndexRef {
   unique: boolean;
 }
 
+/** An index with no reads since the server started; the longer the uptime, the more that means. */
 export interface UnusedIndex extends IndexRef {
   /** Suggested statement; null for unique indexes (they enforce a rule even when never read). */
   drop: string | null;
 }
 
+/**
+ * An index another one makes unnecessary: the same columns (`duplicate`) or a left prefix of them
+ * (`redundant`).
+ */
 export interface RedundantIndex extends IndexRef {
   kind: 'duplicate' | 'redundant';
   /** The index that makes this one unnecessary. */
@@ -106,6 +123,10 @@ export interface RedundantIndex extends IndexRef {
   drop: string | null;
 }
 
+/**
+ * A table without a primary key. InnoDB then clusters on a hidden row id, and row-based replication has to
+ * scan the table for each changed row.
+ */
 export interface TableWithoutPrimaryKey {
   schema: string;
   table: string;
@@ -115,6 +136,10 @@ export interface TableWithoutPrimaryKey {
   uniqueNotNullIndex: string | null;
 }
 
+/**
+ * Indexes worth a look (`indexReport`): unused since the server started, made redundant by another index, and
+ * tables without a primary key. Suggestions only; nothing is dropped.
+ */
 export interface IndexReport {
   /**
    * False when performance_schema is off. `unused` is null when it is off or does not count table
@@ -129,6 +154,7 @@ export interface IndexReport {
   notes: string[];
 }
 
+/** Size and shape of one table, from information_schema (whose row counts are InnoDB estimates). */
 export interface TableInfo {
   schema: string;
   table: string;
@@ -145,18 +171,24 @@ export interface TableInfo {
   hasPrimaryKey: boolean;
 }
 
+/** The biggest tables and the totals (`tableReport`). */
 export interface TableReport {
   tables: TableInfo[];
   totals: { tables: number; dataBytes: number; indexBytes: number; freeBytes: number };
   notes: string[];
 }
 
+/** Options of `tableReport`; `schemas` defaults to every schema but the server's own. */
 export interface TableReportOptions {
   /** Tables to return, biggest first. Default 20. */
   limit?: number;
   schemas?: readonly string[];
 }
 
+/**
+ * Sessions that share user, host, database, command and state, counted together so a thousand idle pool
+ * connections read as one line.
+ */
 export interface ConnectionGroup {
   user: string;
   host: string;
@@ -168,6 +200,10 @@ export interface ConnectionGroup {
   maxSeconds: number;
 }
 
+/**
+ * Who is connected and what they are doing (`connectionReport`), from the processlist and the open InnoDB
+ * transactions.
+ */
 export interface ConnectionReport {
   connected: number;
   running: number;
@@ -182,6 +218,7 @@ export interface ConnectionReport {
   transactions: OpenTransaction[];
 }
 
+/** An open InnoDB transaction; a long one holds locks and keeps purge from cleaning up old row versions. */
 export interface OpenTransaction {
   threadId: number;
   user: string | null;
@@ -194,6 +231,7 @@ export interface OpenTransaction {
   query: string | null;
 }
 
+/** One replication channel of this server as a replica: thread states, lag and last errors. */
 export interface ReplicaChannel {
   /** Connection/channel name ('' for the default one). */
   channel: string;
@@ -211,6 +249,10 @@ export interface ReplicaChannel {
   gtidExecuted: string | null;
 }
 
+/**
+ * This server's place in replication (`replicationReport`): its binary logs, its replicas, and its channels
+ * when it is a replica itself.
+ */
 export interface ReplicationReport {
   role: 'replica' | 'source' | 'standalone';
   binlog: { enabled: boolean; files: number; bytes: number; format: string | null };

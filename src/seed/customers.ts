@@ -49,6 +49,10 @@ export const ADDRESS_COLUMNS = [
   'updated_at',
 ] as const;
 
+/**
+ * A customer's segment as `segmentOf` derives it from the order history; the customer ETL pipeline applies
+ * the same rule (docs/etl.md).
+ */
 export type Segment = 'new' | 'regular' | 'vip' | 'at_risk' | 'churned';
 
 /**

@@ -5,6 +5,10 @@
 import { UsageError } from '../errors.js';
 import type { SeedProgress } from './types.js';
 
+/**
+ * Options of `seed`. Every option except `onProgress` and `signal` takes part in the data: change one and the
+ * rows differ.
+ */
 export interface SeedOptions {
   /** Customers to create. Default 1,000; at most 2,000,000. */
   customers?: number;
@@ -43,6 +47,7 @@ export interface ResolvedSeedOptions {
   years: number;
 }
 
+/** The values `seed` uses for options it is not given. */
 export const SEED_DEFAULTS = {
   customers: 1_000,
   orders: 3_000,
@@ -52,6 +57,7 @@ export const SEED_DEFAULTS = {
   years: 3,
 } as const satisfies ResolvedSeedOptions;
 
+/** The accepted range of each numeric seed option; outside it `seed` throws UsageError before connecting. */
 export const SEED_LIMITS = {
   customers: { min: 1, max: 2_000_000 },
   orders: { min: 1, max: 10_000_000 },

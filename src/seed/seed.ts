@@ -52,8 +52,9 @@ const SLICE = 1_000;
  * give byte-identical rows. Refuses (SeedError) when the schema is missing or the tables hold
  * rows; invalid options are a UsageError before anything connects.
  *
+ * <!-- example: run fresh -->
  * ```ts
- * const result = await seed(config, { customers: 10_000, orders: 30_000, seed: 7 });
+ * const result = await seed(config, { customers: 1_000, orders: 3_000, seed: 7 });
  * console.log(result.rows.orders, result.ms);
  * ```
  */

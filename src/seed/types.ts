@@ -14,6 +14,7 @@ export const SEED_TABLES = [
   'payments',
 ] as const;
 
+/** A table the seeder fills. */
 export type SeedTable = (typeof SEED_TABLES)[number];
 
 /**
@@ -34,6 +35,7 @@ export interface SeedProgress {
   totalRows: number;
 }
 
+/** What `seed` wrote, with the options it used (defaults filled in), so a run can be reproduced. */
 export interface SeedResult {
   /** The database that was filled. */
   database: string;

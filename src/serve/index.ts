@@ -24,12 +24,17 @@ import { createMetrics } from '../monitor/metrics/index.js';
 import type { Secret } from '../secret.js';
 import { coreJobs } from './jobs.js';
 
+/**
+ * What `startServe` reports through `onEvent`: the address once listening, every job event, each alert
+ * evaluation, and errors it survived.
+ */
 export type ServeEvent =
   | { type: 'listening'; url: string }
   | { type: 'job'; event: SchedulerEvent }
   | { type: 'alerts'; result: AlertRunResult }
   | { type: 'error'; where: string; error: unknown };
 
+/** Options of `startServe`; everything else comes from the config. */
 export interface ServeOptions {
   /** Override `config.serve.host` / `config.serve.port` (command-line flags). */
   host?: string;
@@ -39,6 +44,7 @@ export interface ServeOptions {
   onEvent?: (e: ServeEvent) => void;
 }
 
+/** A running `startServe`: its address and jobs, and `close()` to stop it cleanly. */
 export interface ServeHandle {
   /** The dashboard's address, e.g. `http://127.0.0.1:8080/`. */
   url: string;

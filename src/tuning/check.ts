@@ -15,6 +15,7 @@ import { parseSize } from './units.js';
 
 export type CheckSeverity = 'ok' | 'info' | 'warning';
 
+/** One recommended setting compared with the server's value. */
 export interface SettingFinding {
   variable: string;
   /** The server's value, or null when this server has no such variable. */
@@ -26,6 +27,10 @@ export interface SettingFinding {
   note: string;
 }
 
+/**
+ * A status counter judged against a threshold (e.g. peak connections against max_connections), with advice
+ * when it is off.
+ */
 export interface StatusObservation {
   name: string;
   value: number | null;
@@ -34,6 +39,10 @@ export interface StatusObservation {
   advice: string;
 }
 
+/**
+ * What `checkServerConfig` found: each recommended setting against the running value, plus status counters
+ * that hint at undersized settings.
+ */
 export interface ConfigCheckReport {
   server: string;
   recommendation: Omit<ServerConfigRecommendation, 'text' | 'settings'>;

@@ -10,6 +10,7 @@ import { floorTo, formatSize, GIB, MIB, parseVersionFlag } from './units.js';
 export type Workload = 'oltp' | 'mixed';
 export type TuningFlavor = 'mariadb' | 'mysql';
 
+/** The machine and workload to size for; every field defaults to this machine or the common case. */
 export interface ServerConfigInput {
   /** Memory of the server machine in bytes; default: this machine's (os.totalmem()). At least 1 GiB. */
   memoryBytes?: number;
@@ -26,6 +27,7 @@ export interface ServerConfigInput {
 /** How a running server's value is compared with the recommendation (see config check). */
 export type SettingKind = 'size' | 'number' | 'switch' | 'text';
 
+/** One [mysqld] setting `recommendServerConfig` suggests, with the reason in words. */
 export interface RecommendedSetting {
   name: string;
   /** The value as written in my.cnf. */
@@ -36,6 +38,7 @@ export interface RecommendedSetting {
   importance: 'warning' | 'info';
 }
 
+/** The settings for the given machine, as data (`settings`) and as a my.cnf (`text`). */
 export interface ServerConfigRecommendation {
   flavor: TuningFlavor;
   version: string;

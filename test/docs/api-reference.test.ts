@@ -1,9 +1,9 @@
 /**
  * scripts/api-docs.ts (`npm run docs`): the generated reference names everything the package
- * exports, with the JSDoc written for it.
+ * exports, with the JSDoc written for it. Its JSDoc examples run in test/docs/examples.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { collect, render } from '../../scripts/api-docs.js';
+import { collect, markExamples, render } from '../../scripts/api-docs.js';
 import * as api from '../../src/index.js';
 
 describe('npm run docs', () => {
@@ -30,5 +30,18 @@ describe('npm run docs', () => {
     expect(render(collect())).toBe(page);
     const markers = page.match(/^<!-- not-run: generated signature -->\n```ts$/gm) ?? [];
     expect(markers.length).toBe(entries.length);
+  });
+
+  it('gives every JSDoc example a marker: run unless the JSDoc says otherwise', () => {
+    expect(markExamples('Does x.\n\n```ts\nx();\n```')).toBe(
+      'Does x.\n\n<!-- example: run -->\n```ts\nx();\n```',
+    );
+    const own = 'Does y.\n<!-- not-run: needs a replica -->\n```ts\ny();\n```';
+    expect(markExamples(own)).toBe(own);
+    // @example tags are rendered too, written with or without a fence.
+    expect(page).toMatch(
+      /### loadConfig\n[\s\S]*?Example:\n\n<!-- example: run -->\n```ts\nconst config = loadConfig\(/,
+    );
+    expect(page).toMatch(/<!-- example: run -->\n```ts\nconst \{ settings, text \} = recommendServerConfig/);
   });
 });

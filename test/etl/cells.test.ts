@@ -85,6 +85,48 @@ describe('etl partial cells', () => {
     expect(await snapshot(t.db)).toEqual(incremental);
   });
 
+  it('patches product rows by the delta of their changed cells, and re-sums when a first or last sale goes', async () => {
+    const [p] = await t.db.query<{ id: number; newest: string }>(
+      `SELECT MIN(product_id) AS id, (SELECT CAST(MAX(ordered_at) + INTERVAL 1 SECOND AS CHAR) FROM orders) AS newest
+       FROM products`,
+    );
+    const id = Number(p?.id); // insertOrder's lines include the first product of the catalogue
+    const row = async () =>
+      (
+        await t.db.query<{ first: string | null; last: string | null; units: number }>(
+          `SELECT CAST(first_sold_at AS CHAR) AS first, CAST(last_sold_at AS CHAR) AS last, units_sold AS units
+           FROM product_performance_summary WHERE product_id = ?`,
+          [id],
+        )
+      )[0];
+    const cancel = (orderId: number) =>
+      t.db.execute(
+        "UPDATE orders SET status = 'cancelled', cancelled_at = GREATEST(ordered_at, paid_at) WHERE order_id = ?",
+        [orderId],
+      );
+    const checked = async () => {
+      await runEtl(t.config());
+      expect((await verifyEtl(t.config())).pipelines.filter((x) => !x.ok)).toEqual([]);
+      return row();
+    };
+    const before = await row();
+    // A sale after every other one and one before every other one extend the row: patched by the delta.
+    const late = await insertOrder(t.db, 1, String(p?.newest));
+    const early = await insertOrder(t.db, 2, '2019-06-01 12:00:00');
+    const extended = await checked();
+    expect(extended?.last).toBe(String(p?.newest));
+    expect(extended?.first).toBe('2019-06-01 12:00:00');
+    expect(Number(extended?.units)).toBe(Number(before?.units) + 4);
+    // Cancelling them takes away the cells holding the first and the last sale: re-summed.
+    await cancel(late);
+    await cancel(early);
+    const back = await checked();
+    expect(back).toEqual(before);
+    const incremental = await snapshot(t.db);
+    await runEtl(t.config(), { full: true });
+    expect(await snapshot(t.db)).toEqual(incremental);
+  });
+
   it('drops the report row of a customer left without orders', async () => {
     const [one] = await t.db.query<{ customer_id: number; order_id: number }>(
       `SELECT customer_id, MIN(order_id) AS order_id FROM orders GROUP BY customer_id HAVING COUNT(*) = 1

@@ -69,6 +69,25 @@ describe('etl run and verify', () => {
     expect((await verifyEtl(t.config())).ok).toBe(true);
   });
 
+  it('works through the customer keys with several connections and ends where one connection ends', async () => {
+    await mutate(t.db, 4);
+    // Three workers, two keys per batch: several batches per worker, committing side by side.
+    const r = await runEtl(t.config(), { workers: 3, batchSize: 2 });
+    const customers = r.pipelines.find((p) => p.pipeline === 'customer_order_summary');
+    expect(customers?.rowsRead).toBeGreaterThanOrEqual(5);
+    expect(customers?.batches).toBeGreaterThanOrEqual(Math.ceil((customers?.rowsRead ?? 0) / 2));
+    expect((await verifyEtl(t.config())).ok).toBe(true);
+    const parallel = await snapshot(t.db);
+    await runEtl(t.config(), { full: true });
+    expect(await snapshot(t.db)).toEqual(parallel);
+  });
+
+  it('refuses a workers count outside 1..16 before touching anything', async () => {
+    for (const workers of [0, 17, 1.5]) {
+      await expect(runEtl(t.config(), { workers })).rejects.toMatchObject({ code: 'E_USAGE' });
+    }
+  });
+
   it('reads reports through the typed readers on DatabaseManager', async () => {
     const [row] = await t.db.query<{ customer_id: number; total_orders: number }>(
       'SELECT customer_id, total_orders FROM customer_order_summary ORDER BY customer_id LIMIT 1',

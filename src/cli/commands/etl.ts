@@ -37,7 +37,8 @@ Exit codes: 0 ok, 1 a pipeline failed / another run holds the lock / verify foun
     .argument('[pipeline...]', 'pipelines to run (default: all)')
     .option('--full', 'rebuild from scratch into a shadow table and swap it in with RENAME TABLE')
     .option('--batch-size <n>', 'keys recomputed per transaction (default: etl.batchSize, 5000)')
-    .action(async (names: string[], flags: { full?: boolean; batchSize?: string }) => {
+    .option('--workers <n>', 'connections per customer pipeline in incremental runs, 1-16 (default 2)')
+    .action(async (names: string[], flags: { full?: boolean; batchSize?: string; workers?: string }) => {
       const ctx = context();
       const pipelines = resolvePipelines(names);
       const batchSize =
@@ -47,6 +48,7 @@ Exit codes: 0 ok, 1 a pipeline failed / another run holds the lock / verify foun
         pipelines,
         full: flags.full === true,
         batchSize: batchSize ?? ctx.config.etl.batchSize,
+        ...(flags.workers === undefined ? {} : { workers: positiveInt('--workers', flags.workers) }),
         onProgress: etlProgressOn(bar),
       });
       bar.finish();

@@ -84,7 +84,11 @@ export const customerCohortAnalysis: PipelineDef = {
     const f = (s: string) => fill(s, t, x);
     return runAll(sql, [
       { text: f('DROP TEMPORARY TABLE IF EXISTS {cust}, {moved}, {months}') },
-      { text: f('CREATE TEMPORARY TABLE {cust} (customer_id BIGINT UNSIGNED NOT NULL PRIMARY KEY)') },
+      {
+        text: f(
+          'CREATE TEMPORARY TABLE {cust} (customer_id BIGINT UNSIGNED NOT NULL, PRIMARY KEY (customer_id) USING BTREE) ENGINE = MEMORY',
+        ),
+      },
       {
         text: f(`CREATE TEMPORARY TABLE {moved} (customer_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,
                    old_cohort DATE NULL, new_cohort DATE NULL)`),

@@ -219,6 +219,7 @@ export const customerOrderSummary: PipelineDef = {
   name: NAME,
   keyColumns: ['customer_id'],
   helpers: ['customerMonthly'],
+  partitioned: true,
   build: async (sql, t: Targets) => {
     const [row] = await sql.query<{ d: number }>(SPLIT_FOR_BUILD);
     const split = Number(row?.d);
@@ -242,12 +243,12 @@ export const customerOrderSummary: PipelineDef = {
     return runAll(sql, [
       { text: f('DROP TEMPORARY TABLE IF EXISTS {cust}, {cells}, {fresh}, {rows}') },
       {
-        text: f(`CREATE TEMPORARY TABLE {cust} (customer_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,
-                   attrs TINYINT NOT NULL)`),
+        text: f(`CREATE TEMPORARY TABLE {cust} (customer_id BIGINT UNSIGNED NOT NULL,
+                   attrs TINYINT NOT NULL, PRIMARY KEY (customer_id) USING BTREE) ENGINE = MEMORY`),
       },
       {
         text: f(`CREATE TEMPORARY TABLE {cells} (customer_id BIGINT UNSIGNED NOT NULL, period_start DATE NOT NULL,
-                   period_end DATE NOT NULL, PRIMARY KEY (customer_id, period_start))`),
+                   period_end DATE NOT NULL, PRIMARY KEY (customer_id, period_start) USING BTREE) ENGINE = MEMORY`),
       },
       // attrs: a k2 = 0 key (attributes changed, or the segment clock moved) re-reads customers.
       { text: f('INSERT INTO {cust} (customer_id, attrs) SELECT k1, MAX(k2 = 0) FROM {batch} GROUP BY k1') },

@@ -38,6 +38,11 @@ export interface PipelineDef {
   build(sql: SqlRunner, t: Targets): Promise<number>;
   /** Recompute the keys in `t.batch`, inside the batch's transaction; returns rows written. */
   batch(sql: SqlRunner, t: Targets): Promise<number>;
+  /**
+   * Batches of disjoint k1 sets touch disjoint rows (report, helpers, source lookups), so an
+   * incremental run may work through the keys with several connections at once.
+   */
+  partitioned?: boolean;
   /** Before incremental batches (in its own transaction): queue keys that time alone changed. */
   prepare?(sql: SqlRunner): Promise<void>;
   /** After the batches of an incremental run: whole-report touches (ranks). */

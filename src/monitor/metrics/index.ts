@@ -33,6 +33,7 @@ export interface MetricsSources {
   backups?: () => Promise<BackupListEntry[]>;
 }
 
+/** Options of `createMetrics`: time limits and caching that keep a scrape cheap and bounded. */
 export interface MetricsOptions {
   /** Server-side limit for the ETL/audit statement. Default 5000 ms. */
   timeoutMs?: number;
@@ -47,6 +48,7 @@ export interface MetricsOptions {
   onError?: (source: MetricsSource, error: unknown) => void;
 }
 
+/** A part of a scrape that can fail on its own (reported to `onError`) without failing the others. */
 export type MetricsSource = 'server' | 'replica' | 'app' | 'backups' | 'health';
 
 /** What `mysqlops serve` mounts at /metrics. */
@@ -66,7 +68,7 @@ const ACCESS_DENIED = new Set([1227, 1044, 1045, 1142]);
  *
  * ```ts
  * const metrics = createMetrics(db, config);
- * res.setHeader('Content-Type', metrics.contentType).end(await metrics.render());
+ * const body = await metrics.render(); // an HTTP handler sends it with Content-Type metrics.contentType
  * ```
  */
 export function createMetrics(
