@@ -135,13 +135,25 @@ export async function backupFull(
 
     let rowsDone = 0;
     const results = new Map<Chunk, { file: ManifestFile; rows: number }>();
-    const queue = plans
-      .slice()
-      .sort((a, b) => b.table.estimatedRows - a.table.estimatedRows)
-      .flatMap((p) => p.chunks);
+    const counted = new Map<TablePlan, number>();
+    // Biggest tables first; then the snapshot counts of the chunked tables, as tasks of their own:
+    // taken by workers whose last chunks are done while others still dump, instead of a serial
+    // tail after the dump (up to a second on the benchmark's 3.4 million rows).
+    const queue: Array<{ chunk: Chunk } | { count: TablePlan }> = [
+      ...plans
+        .slice()
+        .sort((a, b) => b.table.estimatedRows - a.table.estimatedRows)
+        .flatMap((p) => p.chunks.map((chunk) => ({ chunk }))),
+      ...plans.filter((p) => p.chunks.length > 1).map((count) => ({ count })),
+    ];
     await Promise.all(
       workers.map(async (w) => {
-        for (let chunk = queue.shift(); chunk; chunk = queue.shift()) {
+        for (let task = queue.shift(); task; task = queue.shift()) {
+          if ('count' in task) {
+            counted.set(task.count, await countRows(w, task.count));
+            continue;
+          }
+          const chunk = task.chunk;
           const rel = chunkPath(chunk, settings.compression, key !== undefined);
           const encoding = encodings.get(chunk.table) ?? 'client';
           const result = await dumpChunk(w, chunk, encoding, dir, rel, codec, (n) => {
@@ -157,7 +169,7 @@ export async function backupFull(
         }
       }),
     );
-    await checkCounts(workers[0] as Session, plans, results);
+    checkCounts(plans, counted, results);
     await Promise.all(workers.map((w) => w.run('COMMIT')));
     report({ phase: 'schema', rows: rowsDone, totalRows: rowsDone });
     const schema = await schemaDone;
@@ -326,21 +338,27 @@ async function dumpChunk(
 }
 
 /** Every table split in several chunks is counted in the snapshot: the chunks must hold exactly its rows. */
-async function checkCounts(
-  s: Session,
+/** The rows of a table in the snapshot (every worker shares it). */
+async function countRows(s: Session, p: TablePlan): Promise<number> {
+  const [row] = await s.rows<{ n: Buffer | string | number }>(
+    `SELECT COUNT(*) AS n FROM ${quoteId(p.table.database)}.${quoteId(p.table.name)}`,
+  );
+  return Number(String(row?.n ?? -1));
+}
+
+/** Every chunked table's chunks hold exactly the rows the snapshot counts. */
+function checkCounts(
   plans: readonly TablePlan[],
+  counted: ReadonlyMap<TablePlan, number>,
   results: ReadonlyMap<Chunk, { rows: number }>,
-): Promise<void> {
+): void {
   for (const p of plans) {
     if (p.chunks.length < 2) continue;
-    const [row] = await s.rows<{ n: Buffer | string | number }>(
-      `SELECT COUNT(*) AS n FROM ${quoteId(p.table.database)}.${quoteId(p.table.name)}`,
-    );
-    const counted = Number(String(row?.n ?? -1));
-    const dumped = p.chunks.reduce((n, c) => n + (results.get(c)?.rows ?? 0), 0);
-    if (counted !== dumped) {
+    const n = counted.get(p) ?? -1;
+    const dumped = p.chunks.reduce((sum, c) => sum + (results.get(c)?.rows ?? 0), 0);
+    if (n !== dumped) {
       throw new BackupError({
-        message: `chunks of ${p.table.database}.${p.table.name} hold ${dumped} rows, the table has ${counted} in the snapshot`,
+        message: `chunks of ${p.table.database}.${p.table.name} hold ${dumped} rows, the table has ${n} in the snapshot`,
         hint: 'this is a bug in chunk planning; please report it with the table definition',
       });
     }

@@ -61,6 +61,7 @@ export async function startSandbox(opts: SandboxOptions & { timeoutMs?: number }
     port: opts.port,
     timeoutMs: timeoutOf(opts),
     progress: opts.onProgress ?? noProgress,
+    ...(opts.serverArgs ? { serverArgs: opts.serverArgs } : {}),
   });
 }
 

@@ -13,6 +13,8 @@ export interface MyCnfInput {
   errorLog: string;
   binlogBase: string;
   tmpDir: string;
+  /** Read last, so its files override anything above (server_id, read_only, wsrep_* of a topology). */
+  confDir: string;
   ssl: { ca: string; cert: string; key: string };
 }
 
@@ -109,6 +111,9 @@ export function renderMyCnf(i: MyCnfInput): string {
     `ssl_ca = ${cnfValue(i.ssl.ca)}`,
     `ssl_cert = ${cnfValue(i.ssl.cert)}`,
     `ssl_key = ${cnfValue(i.ssl.key)}`,
+    '',
+    '# Per-node settings of a topology (replicas, Galera): *.cnf files there override the above.',
+    `!includedir ${cnfValue(i.confDir)}`,
     '',
   ];
   return lines.join('\n');

@@ -34,6 +34,8 @@ export interface SandboxPaths {
   binlogBase: string;
   /** The server's tmpdir: its own, so sandboxes never collide on temporary file names in /tmp. */
   tmpDir: string;
+  /** Extra option files (`!includedir` of my.cnf): what topologies (replicas, Galera) add per node. */
+  confDir: string;
   cnf: string;
   pidFile: string;
   errorLog: string;
@@ -75,6 +77,7 @@ export function resolvePaths(opts: { name?: string | undefined; home?: string | 
     binlogDir: path.join(dir, 'binlog'),
     binlogBase: path.join(dir, 'binlog', 'mysql-bin'),
     tmpDir: path.join(dir, 'tmp'),
+    confDir: path.join(dir, 'conf.d'),
     cnf: path.join(dir, 'my.cnf'),
     pidFile: path.join(dir, 'mysqld.pid'),
     errorLog: path.join(dir, 'error.log'),

@@ -33,6 +33,8 @@ export interface StartRequest {
   port: number | undefined;
   timeoutMs: number;
   progress: Progress;
+  /** Extra server arguments for this start only (e.g. --wsrep-new-cluster to bootstrap Galera). */
+  serverArgs?: readonly string[];
 }
 
 function stamp(paths: SandboxPaths, line: string): void {
@@ -125,6 +127,7 @@ async function prepare(
   }
   fs.mkdirSync(paths.binlogDir, { recursive: true, mode: 0o700 });
   fs.mkdirSync(paths.tmpDir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(paths.confDir, { recursive: true, mode: 0o700 });
   const current = fs.existsSync(paths.cnf) ? fs.readFileSync(paths.cnf, 'utf8') : undefined;
   if (current === undefined || cnfPort(current) !== state.port) {
     progress({ step: 'config', message: `writing ${paths.cnf} (port ${state.port})` });
@@ -137,6 +140,7 @@ async function prepare(
       errorLog: paths.errorLog,
       binlogBase: paths.binlogBase,
       tmpDir: paths.tmpDir,
+      confDir: paths.confDir,
       ssl: { ca: paths.caFile, cert: paths.serverCert, key: paths.serverKey },
     });
     writeFileAtomic(paths.cnf, cnf, 0o644);
@@ -171,7 +175,7 @@ async function spawn(
   const { paths, progress } = req;
   // Any pid file left now is stale (we checked that no server of ours runs).
   fs.rmSync(paths.pidFile, { force: true });
-  const args = [defaultsFileArg(paths.cnf), ...userArgs()];
+  const args = [defaultsFileArg(paths.cnf), ...userArgs(), ...(req.serverArgs ?? [])];
   // Present until a start reached 'ready', so a start that failed earlier sets the password next time.
   if (fs.existsSync(paths.initFile)) args.push(`--init-file=${paths.initFile}`);
   progress({ step: 'start', message: `starting ${binary.server} on 127.0.0.1:${state.port}` });

@@ -34,6 +34,11 @@ export interface SandboxOptions {
   port?: number;
   /** Receives each step; the library never prints. */
   onProgress?: (e: SandboxProgress) => void;
+  /**
+   * Extra server arguments for this start only (startSandbox), e.g. `--wsrep-new-cluster` to
+   * bootstrap a Galera node. Lasting per-node settings belong in `conf.d/*.cnf` of the sandbox.
+   */
+  serverArgs?: readonly string[];
 }
 
 export interface SandboxInfo {

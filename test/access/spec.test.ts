@@ -287,6 +287,7 @@ describe('sandbox password policy', () => {
       errorLog: '/e',
       binlogBase: '/b',
       tmpDir: '/t',
+      confDir: '/c.d',
       ssl: { ca: '/a', cert: '/c', key: '/k' },
     };
     const maria = renderMyCnf({ flavor: 'mariadb', ...input });

@@ -32,6 +32,7 @@ const cnfInput = {
   errorLog: '/srv/sb/error.log',
   binlogBase: '/srv/sb/binlog/mysql-bin',
   tmpDir: '/srv/sb/tmp',
+  confDir: '/srv/sb/conf.d',
   ssl: { ca: '/srv/sb/tls/ca.pem', cert: '/srv/sb/tls/server-cert.pem', key: '/srv/sb/tls/server-key.pem' },
 };
 
@@ -48,6 +49,8 @@ describe('my.cnf rendering', () => {
   it('renders every required MariaDB setting under [mysqld]', () => {
     const text = renderMyCnf({ flavor: 'mariadb', ...cnfInput });
     expect(text).toContain('[mysqld]');
+    // Topology settings (server_id, read_only, wsrep_*) come last, so they override the defaults.
+    expect(text.trim().split('\n').at(-1)).toBe('!includedir /srv/sb/conf.d');
     const cnf = cnfMap(text);
     expect(Object.fromEntries(cnf)).toMatchObject({
       datadir: '/srv/sb/data',
