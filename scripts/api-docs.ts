@@ -191,8 +191,6 @@ export function render(entries: Entry[]): string {
  */
 const PENDING_MARKERS: Record<string, string> = {
   DatabaseManager: '<!-- not-run: needs a production DB_HOST, and its UPDATE is elided -->',
-  startSandbox:
-    '<!-- not-run: starts a server under ./.mysqlops; the tests start their sandbox in test/global-setup.ts -->',
 };
 
 const FENCE = /^(`{3,})\S*\s*$/;

@@ -34,6 +34,7 @@ import type {
 } from './types.js';
 import { dumpUsers } from './users.js';
 
+/** Options of `backupFull`; all optional: by default the configured database, all of its objects, no accounts. */
 export interface BackupFullOptions {
   /** Databases to dump. Default: the configured database (DB_NAME). */
   databases?: readonly string[];
@@ -45,9 +46,14 @@ export interface BackupFullOptions {
   chunkRows?: number;
   /** Also keep every non-system account and role with its grants (users.ts). Default false. */
   users?: boolean;
+  /** Progress events (never printed by the library). */
   onProgress?: (e: BackupProgress) => void;
 }
 
+/**
+ * What `backupFull` resolves with: the new backup's id (`full-<UTC time>-<hex>`, also its folder's
+ * name in `settings.dir`), its folder, and the manifest written there.
+ */
 export interface BackupResult {
   id: string;
   /** The backup's folder. */

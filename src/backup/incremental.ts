@@ -27,6 +27,10 @@ import { readManifest, TOOL_VERSION, writeManifest } from './manifest.js';
 import { backupFailure, Session, targetOf } from './session.js';
 import type { BackupSettings, BinlogPoint, Manifest, ManifestFile } from './types.js';
 
+/**
+ * What `backupIncremental` resolves with: the new backup's id (`incr-<UTC time>-<hex>`, its folder's
+ * name), its folder, and its manifest, whose `incremental` names the parent and the logs copied.
+ */
 export interface IncrementalResult {
   id: string;
   dir: string;

@@ -7,6 +7,11 @@ import path from 'node:path';
 import { readManifest } from './manifest.js';
 import type { BackupSettings } from './types.js';
 
+/**
+ * One folder of the backup directory, as `listBackups` sees it. Only `id`, `dir` and `complete` are
+ * always set: the rest comes from the manifest, so an incomplete or unreadable backup has `problem`
+ * instead. Times are ISO 8601 UTC, `bytes` are on disk.
+ */
 export interface BackupListEntry {
   id: string;
   dir: string;

@@ -9,6 +9,10 @@ import type { DatabaseManagerConfig } from '../db/index.js';
 import { BackupError } from '../errors.js';
 import { backupFailure, Session, targetOf } from './session.js';
 
+/**
+ * The GET_LOCK name `withBackupLock` holds while a backup runs, one per server: other tools can
+ * check it (IS_USED_LOCK) to see whether a mysqlops backup is in progress.
+ */
 export const BACKUP_LOCK = 'mysqlops:backup';
 
 /** Default wait for the lock: an hour (a nightly full backup of a large database can take that). */

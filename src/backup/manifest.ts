@@ -11,6 +11,10 @@ import { VERSION } from '../version.js';
 import type { BackupKey } from './crypto.js';
 import type { Manifest } from './types.js';
 
+/**
+ * The manifest's file name in a backup folder. It is written last and atomically, so a folder
+ * without it is an incomplete backup (running, or killed) and is never restored.
+ */
 export const MANIFEST_FILE = 'manifest.json';
 /** The version recorded in every manifest. */
 export const TOOL_VERSION = VERSION;

@@ -34,7 +34,9 @@ import type { BackupSettings, BinlogPoint, Manifest, RestoreProgress } from './t
 /** Where to stop: a time (changes made before it), a GTID (up to and including it), or the chain's end. */
 export type PitrTarget = { time: Date } | { gtid: string } | 'end';
 
+/** Options of `pitrRestore`: `to` is required, the rest default like `restore`'s. */
 export interface PitrOptions {
+  /** The moment to recover to. */
   to: PitrTarget;
   /** Restore the backup's one database under this name (`--rewrite-db` for the replayed changes). */
   targetDb?: string | undefined;
@@ -56,14 +58,24 @@ export interface PitrOptions {
    * WARNING: it needs room for every log of the chain, uncompressed.
    */
   tempDir?: string | undefined;
+  /** Progress events (never printed by the library). */
   onProgress?: (e: PitrProgress) => void;
 }
 
+/**
+ * A progress event of `pitrRestore`: `chain` per backup log file decrypted and checked (`done` of
+ * `total` files), `restore` wrapping the full restore's own events, `replay` when the logs start
+ * replaying into a target database.
+ */
 export type PitrProgress =
   | { phase: 'chain'; done: number; total: number; file: string }
   | { phase: 'restore'; restore: RestoreProgress }
   | { phase: 'replay'; database: string };
 
+/**
+ * What `pitrRestore` resolves with: the full backup restored, the logs read after it, the replayed
+ * range in the binary log, and the restore's own result. `ms` is the total wall time.
+ */
 export interface PitrResult {
   /** The full backup restored. */
   id: string;

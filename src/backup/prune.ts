@@ -15,6 +15,10 @@ import type { BackupSettings } from './types.js';
 
 export const VERIFIED_FILE = 'verified.json';
 
+/**
+ * Options of `pruneBackups`. Whatever they say, the newest verified backup (or, while none is
+ * verified, the newest complete one) and the chain of every kept incremental backup stay.
+ */
 export interface PruneOptions {
   /** Keep backups younger than this many days. Default `settings.retentionDays`. */
   keepDays?: number;
@@ -26,6 +30,10 @@ export interface PruneOptions {
   now?: Date;
 }
 
+/**
+ * What `pruneBackups` did (or, with `dryRun`, would do): backup ids deleted, those kept with the
+ * rule that kept each, and incomplete folders it left alone.
+ */
 export interface PruneResult {
   deleted: string[];
   kept: Array<{ id: string; reason: string }>;

@@ -12,6 +12,10 @@ import { Session, targetOf } from './session.js';
 import type { BackupSettings } from './types.js';
 import type { VerifyProblem } from './verify.js';
 
+/**
+ * What `restoreTest` resolves with: `ok` when every table restored with the manifest's row count.
+ * `database` is the scratch database used, already dropped; `problems` name the tables that differ.
+ */
 export interface RestoreTestResult {
   ok: boolean;
   database: string;

@@ -22,6 +22,7 @@ import type {
   SchemaDocument,
 } from './types.js';
 
+/** Options of `restore`; all optional: by default the backup's own database names, into empty databases, not logged. */
 export interface RestoreOptions {
   /** Restore the backup's one database under this name instead of its own. */
   targetDb?: string;
@@ -36,6 +37,7 @@ export interface RestoreOptions {
    * BINLOG ADMIN (MariaDB) or SESSION_VARIABLES_ADMIN (MySQL).
    */
   binlog?: boolean;
+  /** Progress events (never printed by the library). */
   onProgress?: (e: RestoreProgress) => void;
 }
 
@@ -47,6 +49,10 @@ interface TableJob {
   foreignKeys: string[];
 }
 
+/**
+ * What `restore` resolves with: the backup restored, each source database with the name it got,
+ * table and row counts, and wall times in ms (`ms` in total, split into loading and indexing).
+ */
 export interface RestoreResult {
   id: string;
   databases: Array<{ source: string; target: string }>;

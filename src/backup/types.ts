@@ -23,6 +23,10 @@ export interface BackupSettings {
   threads: number;
 }
 
+/**
+ * A progress event of `backupFull`, through its phases in order. `totalRows` is 0 before the dump,
+ * an estimate from the tables' statistics during it (never below `rows`), the final count after it.
+ */
 export interface BackupProgress {
   phase: 'snapshot' | 'plan' | 'dump' | 'schema' | 'manifest';
   /** Rows written so far / estimated rows (dump phase). */
@@ -32,6 +36,10 @@ export interface BackupProgress {
   table?: string;
 }
 
+/**
+ * A progress event of `restore`, through its phases in order: checking the targets, creating the
+ * tables, loading rows (`rows` of the manifest's `totalRows`), secondary keys, then the other objects.
+ */
 export interface RestoreProgress {
   phase: 'check' | 'schema' | 'load' | 'indexes' | 'objects';
   rows: number;
@@ -55,6 +63,10 @@ export interface ManifestChunk {
   rows: number;
 }
 
+/**
+ * One table's data in a manifest: the chunk files to load and the columns they hold. `rows` was
+ * counted in the snapshot; verify and restore tests check the files and the restore against it.
+ */
 export interface ManifestTable {
   database: string;
   table: string;
@@ -68,6 +80,10 @@ export interface ManifestTable {
   chunking: 'integer-range' | 'key-boundaries' | 'single';
 }
 
+/**
+ * How a backup's consistent snapshot was taken and where it sits in the binary log, which is where
+ * point-in-time recovery starts replaying. The binary log fields are null when binary logging is off.
+ */
 export interface SnapshotInfo {
   /** How the workers were made to agree: a brief commit block, or equal snapshot positions. */
   method: 'backup-stage-block-commit' | 'flush-tables-read-lock' | 'position-compare' | 'binlog-copy';
@@ -95,6 +111,11 @@ export interface EncryptionInfo {
   segmentBytes: number;
 }
 
+/**
+ * A backup's manifest.json: what the backup holds, with the size and sha256 of every file. Its
+ * presence means the backup is complete. Times are ISO 8601 UTC; `incremental` is set for
+ * incremental backups only, `mac` for encrypted ones only.
+ */
 export interface Manifest {
   format: 1;
   tool: { name: 'mysqlops'; version: string };
@@ -128,6 +149,10 @@ export interface BinlogPoint {
   gtid: string | null;
 }
 
+/**
+ * What an incremental backup's manifest adds: its place in the chain (parent and root full backup)
+ * and the binary log range it covers, which starts exactly where its parent ended.
+ */
 export interface IncrementalInfo {
   /** The backup this one continues (a full one, or the previous incremental). */
   parent: string;

@@ -81,11 +81,16 @@ function accountSql(user: string, host: string, role: boolean): string {
   }
 }
 
+/** Options of `restoreUsers`. */
 export interface RestoreUsersOptions {
   /** Only these accounts (`user@host`, or a role's name). Default: every account in the backup. */
   only?: readonly string[];
 }
 
+/**
+ * What `restoreUsers` did, by `user@host` (or role name): an account in `locked` is in `created`
+ * too, and `grants` counts the GRANT statements applied (for new and existing accounts alike).
+ */
 export interface RestoreUsersResult {
   /** Accounts and roles created (they did not exist). */
   created: string[];

@@ -9,12 +9,20 @@ import { type FileCodec, openSource } from './file-io.js';
 import { openBackup } from './locate.js';
 import type { BackupSettings, Manifest } from './types.js';
 
+/**
+ * One damaged or inconsistent backup file: its path in the backup folder, an error code
+ * (E_BACKUP_CORRUPT, or the code the check threw) and a message for people.
+ */
 export interface VerifyProblem {
   file: string;
   code: string;
   message: string;
 }
 
+/**
+ * What `verifyBackup` resolves with: `ok` when every file passed. `files` and `bytes` (on disk)
+ * cover every file of the manifest, `rows` the data files only; `ms` is wall time.
+ */
 export interface VerifyResult {
   id: string;
   ok: boolean;

@@ -10,8 +10,18 @@ export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T[]>;
 }
 
+/**
+ * A customer's segment as the ETL computes it (docs/etl.md, "Segment rules"), measured against the
+ * newest order rather than the wall clock; also kept in `customers.segment`.
+ */
 export type CustomerSegment = 'new' | 'regular' | 'vip' | 'at_risk' | 'churned';
 
+/**
+ * One row of the customer_order_summary report, as `getCustomerOrderSummary` and
+ * `getCustomersBySegment` return it. Only customers with orders have one; `totalOrders` counts all
+ * orders, while items, `totalSpent` and `avgOrderValue` cover kept ones (neither cancelled nor
+ * returned).
+ */
 export interface CustomerOrderSummary {
   customerId: number;
   email: string;
@@ -29,6 +39,11 @@ export interface CustomerOrderSummary {
   lastOrderAt: Date | null;
 }
 
+/**
+ * One row of the product_performance_summary report (`getTopProducts`): a product ever ordered.
+ * Money and `returnRate` are decimal strings; cost and margin use today's `products.cost`, and
+ * `revenueRank` is 1 for the best seller (ties share a rank).
+ */
 export interface ProductPerformance {
   productId: number;
   sku: string;
@@ -44,6 +59,10 @@ export interface ProductPerformance {
   revenueRank: number | null;
 }
 
+/**
+ * One row of the daily_sales_summary report (`getDailySales`): a UTC day with orders, `salesDate`
+ * as `YYYY-MM-DD`. Revenue covers kept orders only and comes as decimal strings.
+ */
 export interface DailySales {
   salesDate: string;
   orderCount: number;
@@ -58,6 +77,11 @@ export interface DailySales {
   avgOrderValue: string;
 }
 
+/**
+ * One cell of the customer_cohort_analysis report (`getCohortAnalysis`): the customers whose first
+ * order fell in `cohortMonth` (its first day, `YYYY-MM-DD`), `monthsSinceFirst` months later. Rates and money are
+ * decimal strings; `lifetimeValue` is cumulative revenue per cohort member.
+ */
 export interface CohortCell {
   cohortMonth: string;
   monthsSinceFirst: number;

@@ -26,6 +26,7 @@ import {
   type RunEtlResult,
 } from './types.js';
 
+/** Keys recomputed per transaction in incremental runs when `RunEtlOptions.batchSize` is not given. */
 export const DEFAULT_BATCH_SIZE = 5_000;
 /** Connections per partitioned pipeline (RunEtlOptions.workers). */
 export const DEFAULT_WORKERS = 2;

@@ -8,6 +8,10 @@ import { type CronSchedule, nextCronTime, parseCron } from './cron.js';
 
 export { type CronSchedule, cronMatches, cronProblem, nextCronTime, parseCron } from './cron.js';
 
+/**
+ * A job for `Scheduler`: a unique `name` (for events and `trigger`), when it runs, and what it runs.
+ * A rejection of `run` is reported as a `failed` event and does not stop the schedule.
+ */
 export interface ScheduledJob {
   name: string;
   /** Five-field cron expression, UTC. */
@@ -15,6 +19,11 @@ export interface ScheduledJob {
   run: () => Promise<unknown>;
 }
 
+/**
+ * What a `Scheduler` reports through `onEvent`: the next time of a job (`scheduled`), a run's start,
+ * its end (`finished`, with its duration in ms) or failure, and a tick `skipped` because the previous
+ * run was still going.
+ */
 export type SchedulerEvent =
   | { type: 'scheduled'; job: string; at: Date }
   | { type: 'started'; job: string }
@@ -22,7 +31,9 @@ export type SchedulerEvent =
   | { type: 'failed'; job: string; error: unknown }
   | { type: 'skipped'; job: string; reason: string };
 
+/** Options of `Scheduler`; both are optional. */
 export interface SchedulerOptions {
+  /** Receives every scheduling event; the scheduler itself never prints. Default: none. */
   onEvent?: (e: SchedulerEvent) => void;
   /** Clock, for tests; default Date.now. */
   now?: () => number;
@@ -38,6 +49,11 @@ interface Entry {
 /** Longest single wait; longer waits are chained (Node timers overflow past ~24.8 days). */
 const MAX_WAIT_MS = 2 ** 31 - 1;
 
+/**
+ * Runs jobs on cron schedules (UTC), as `mysqlops serve` does: `start()` arms them, `stop()` waits for
+ * runs in flight. A job is never run twice at once: a tick that finds it running is skipped. Its
+ * timers are unref'd, so they alone do not keep the process alive.
+ */
 export class Scheduler {
   readonly #entries: Entry[];
   readonly #onEvent: (e: SchedulerEvent) => void;
@@ -68,6 +84,7 @@ export class Scheduler {
     return this.#entries.map((e) => ({ job: e.job.name, at: nextCronTime(e.schedule, now) }));
   }
 
+  /** Arm every job for its next matching minute; calling it again while started does nothing. */
   start(): void {
     if (this.#started) return;
     this.#started = true;

@@ -2,6 +2,10 @@
 import type { DatabaseManager } from '../db/index.js';
 import type { PipelineName } from './types.js';
 
+/**
+ * One run from the etl_runs log. A run still going (or one whose process died) has status `running`
+ * and a null `finishedAt`; `error` is set for failed runs.
+ */
 export interface EtlRunRow {
   runId: number;
   pipeline: PipelineName;
@@ -18,6 +22,12 @@ export interface EtlRunRow {
   error: string | null;
 }
 
+/**
+ * One pipeline's state from etl_state. `built` false means the next run rebuilds it in full;
+ * `lastChangeId` (a decimal string) is the change log position it has been fed up to; `pendingKeys`
+ * are keys queued for its next incremental run; `asOf` is the segment clock (the newest order's time;
+ * null before a build and for pipelines without segments).
+ */
 export interface EtlPipelineState {
   pipeline: PipelineName;
   built: boolean;
@@ -28,6 +38,7 @@ export interface EtlPipelineState {
   lastRunAt: Date | null;
 }
 
+/** What `etlStatus` returns for `mysqlops etl status`: the change log backlog, each pipeline's state, recent runs. */
 export interface EtlStatus {
   /** Captured changes not yet moved to the pipelines' pending keys. */
   changeLogRows: number;

@@ -10,6 +10,7 @@ export const PIPELINES = [
   'daily_sales_summary',
   'customer_cohort_analysis',
 ] as const;
+/** The name of a reporting pipeline, which is also the name of the report table it fills. */
 export type PipelineName = (typeof PIPELINES)[number];
 
 /** What pipeline SQL runs through: a transaction handle or a context view of the manager. */
@@ -18,8 +19,17 @@ export interface SqlRunner {
   execute(sql: string, params?: Params): Promise<ExecuteResult>;
 }
 
+/**
+ * Where a run is: `lock` (the pipelines' locks are held), `dispatch` (draining the change log),
+ * `full` (building and swapping in a shadow report), `batch` (an incremental batch committed),
+ * `finish` (a pipeline's closing step), `done` (one pipeline's run is over, failed or not).
+ */
 export type EtlPhase = 'lock' | 'dispatch' | 'full' | 'batch' | 'finish' | 'done';
 
+/**
+ * A progress event of `runEtl` (`RunEtlOptions.onProgress`). `pipeline` is null for events of the
+ * whole run (`lock`, the shared `dispatch`); `message` is a human-readable line for logs.
+ */
 export interface EtlProgress {
   pipeline: PipelineName | null;
   phase: EtlPhase;
@@ -29,6 +39,7 @@ export interface EtlProgress {
   total: number;
 }
 
+/** Options of `runEtl`; every field is optional and the defaults give an incremental run of all pipelines. */
 export interface RunEtlOptions {
   /** Pipelines to run; default all, in PIPELINES order. Unknown names are a usage error (exit 2). */
   pipelines?: readonly string[];
@@ -52,6 +63,11 @@ export interface RunEtlOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * How one pipeline's run went, as logged in etl_runs under `runId`. `rowsRead` is keys processed in
+ * incremental runs and an estimate of the source tables' rows (InnoDB statistics) in full ones;
+ * `ms` is wall time, and `error` is set only when `status` is `failed`.
+ */
 export interface PipelineRunResult {
   pipeline: PipelineName;
   runId: number;
@@ -67,6 +83,10 @@ export interface PipelineRunResult {
   error?: string;
 }
 
+/**
+ * What `runEtl` resolves with: the database it ran on, one result per pipeline in PIPELINES order,
+ * and the total wall time in ms. A failed pipeline makes `runEtl` reject instead (E_ETL).
+ */
 export interface RunEtlResult {
   database: string;
   pipelines: PipelineRunResult[];

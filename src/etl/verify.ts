@@ -10,6 +10,10 @@ import { DEFINITIONS, type Targets } from './pipelines/index.js';
 import { FULL_BUILD_SESSION, FULL_BUILD_TMP_TABLE_BYTES, resolvePipelines } from './run.js';
 import type { PipelineName } from './types.js';
 
+/**
+ * One disagreement `verifyEtl` found between a live report and its fresh rebuild: a row the report
+ * lacks (`missing`), a row it should not have (`extra`), or a row whose values differ (`different`).
+ */
 export interface VerifyDifference {
   kind: 'missing' | 'extra' | 'different';
   /** The report row's key, e.g. `{ customer_id: 42 }`. */
@@ -18,6 +22,10 @@ export interface VerifyDifference {
   columns?: Array<{ column: string; expected: unknown; actual: unknown }>;
 }
 
+/**
+ * `verifyEtl`'s verdict on one report: row counts of the live report (`rows`) and of the rebuild
+ * (`expectedRows`), the number of missing, extra and different rows, and a sample of them.
+ */
 export interface VerifyPipelineResult {
   pipeline: PipelineName;
   rows: number;
@@ -31,6 +39,10 @@ export interface VerifyPipelineResult {
   differences: VerifyDifference[];
 }
 
+/**
+ * What `verifyEtl` resolves with: `ok` when every report checked matches its rebuild. Check
+ * `pendingChanges` before reading a failure as a bug: unprocessed changes make differences expected.
+ */
 export interface VerifyEtlResult {
   ok: boolean;
   /** Changes captured but not yet processed: differences are expected until `etl run` runs. */

@@ -50,8 +50,11 @@ function timeoutOf(opts: { timeoutMs?: number }): number {
  * `E_SERVER_MISSING` when no server is installed.
  *
  * @example
- *   const info = await startSandbox({ onProgress: (e) => log(e.message) });
- *   const conn = sandboxConnection(); // host, port, socket, user, password (Secret), caFile
+ * <!-- not-run: starts a server under ./.mysqlops; the tests start their sandbox in test/global-setup.ts -->
+ * ```ts
+ * const info = await startSandbox({ onProgress: (e) => log(e.message) });
+ * const conn = sandboxConnection(); // host, port, socket, user, password (Secret), caFile
+ * ```
  */
 export async function startSandbox(opts: SandboxOptions & { timeoutMs?: number } = {}): Promise<SandboxInfo> {
   const paths = resolvePaths(opts);

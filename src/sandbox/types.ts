@@ -22,6 +22,10 @@ export interface SandboxProgress {
   message: string;
 }
 
+/**
+ * Which sandbox to act on, and how: every sandbox function takes these. With none given it is the
+ * sandbox `default` under `./.mysqlops`, so calls from another working directory find another one.
+ */
 export interface SandboxOptions {
   /** Sandbox name; default 'default'. Must match NAME_PATTERN: 1-32 of [A-Za-z0-9_-], not starting with '_' or '-' (it becomes a directory name). */
   name?: string;
@@ -41,6 +45,12 @@ export interface SandboxOptions {
   serverArgs?: readonly string[];
 }
 
+/**
+ * A sandbox as the sandbox functions report it: where it lives, its state, and how to reach it.
+ * `port`, `flavor`, `binary` and `version` are set once it has been initialised, `pid` while a
+ * process is known, `caFile` once its TLS certificates exist. Connect with `sandboxConnection()`
+ * (same options), which reads the root password from `passwordFile`.
+ */
 export interface SandboxInfo {
   name: string;
   dir: string;
