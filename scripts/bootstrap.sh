@@ -49,6 +49,16 @@ if ! command -v promtool >/dev/null 2>&1; then
   PACKAGES="${PACKAGES:+$PACKAGES }prometheus"
   MISSING="${MISSING:+$MISSING and }promtool (package prometheus: checks /metrics and the alert rules)"
 fi
+# Galera clusters (sandbox start --galera N): the provider library, and mariabackup for state
+# snapshot transfers (rsync's daemon cannot write into the data directory when run as root).
+if [ ! -e /usr/lib/galera/libgalera_smm.so ] && [ ! -e /usr/lib/libgalera_smm.so ]; then
+  PACKAGES="${PACKAGES:+$PACKAGES }galera-4"
+  MISSING="${MISSING:+$MISSING and }galera-4 (the Galera provider for sandbox start --galera)"
+fi
+if ! command -v mariabackup >/dev/null 2>&1 && ! command -v mariadb-backup >/dev/null 2>&1; then
+  PACKAGES="${PACKAGES:+$PACKAGES }mariadb-backup"
+  MISSING="${MISSING:+$MISSING and }mariadb-backup (state snapshot transfer of Galera nodes)"
+fi
 if [ -n "$PACKAGES" ]; then
   if [ "$(id -u)" != "0" ]; then
     echo "mysqlops needs $MISSING installed, and this user cannot install it." >&2

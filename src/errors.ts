@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'E_SERVER_MISSING'
   | 'E_SANDBOX'
   | 'E_SANDBOX_START'
+  | 'E_CLUSTER'
   | 'E_NO_SERVER'
   | 'E_CONNECT'
   | 'E_AUTH'
@@ -49,7 +50,13 @@ export type ErrorCode =
   | 'E_DASHBOARD_INSECURE'
   | 'E_ALERT_STATE'
   | 'E_ALERT_LOCKED'
-  | 'E_MAINTENANCE';
+  | 'E_MAINTENANCE'
+  // Replica topologies (src/replication): an unknown topology or node, a failed step, a refused promotion.
+  | 'E_REPLICATION'
+  | 'E_REPLICATION_NODE'
+  | 'E_PROMOTE_REFUSED'
+  // Read/write routing (src/db/router.ts): no writable server right now; the write was not applied.
+  | 'E_PRIMARY_UNAVAILABLE';
 
 export interface MysqlopsErrorOptions {
   code: ErrorCode;

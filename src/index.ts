@@ -5,6 +5,7 @@ export * from './access/index.js';
 export * from './alert/index.js';
 export * from './audit/index.js';
 export * from './backup/index.js';
+export * from './cluster/index.js';
 export {
   DatabaseConfig,
   describeConfig,
@@ -13,6 +14,8 @@ export {
   type LoadConfigOptions,
   loadConfig,
   type MysqlopsConfig,
+  type ReplicaConfig,
+  type RoutingConfig,
 } from './config/index.js';
 export {
   type BackupState as DashboardBackupState,
@@ -56,6 +59,24 @@ export {
   type MetricsSource,
   type MetricsSources,
 } from './monitor/metrics/index.js';
+export {
+  destroyTopology,
+  type NodeStatus as TopologyNodeStatus,
+  type PromoteOptions,
+  type PromoteResult,
+  promote,
+  ReplicationError,
+  readTopology,
+  type StartTopologyOptions,
+  startTopology,
+  type TopologyNode,
+  type TopologyProgress,
+  type TopologyRef,
+  type TopologyState,
+  type TopologyStatus,
+  topologyPrimary,
+  topologyStatus,
+} from './replication/index.js';
 export {
   destroySandbox,
   type SandboxInfo,

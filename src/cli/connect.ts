@@ -16,7 +16,8 @@ export async function openDatabase(
     options.withDatabase === false ? { ...config.connection, database: undefined } : config.connection;
   const db = new DatabaseManager({
     ...config,
-    connection,
+    // The CLI's jobs read what they or another run just wrote: the primary only (primaryOnly).
+    connection: { ...connection, replicas: [] },
     pool: { ...config.pool, size: Math.min(config.pool.size, 4) },
   });
   await db.initialize();

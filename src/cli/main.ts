@@ -17,6 +17,7 @@ import { registerHealth } from './commands/health.js';
 import { registerMaintain } from './commands/maintain.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerMonitor } from './commands/monitor.js';
+import { registerReplication } from './commands/replication.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerSeed } from './commands/seed.js';
 import { registerServe } from './commands/serve.js';
@@ -66,6 +67,7 @@ Exit codes: 0 success, 1 operational failure, 2 usage or configuration error.`,
   registerAlerts(program, context);
   registerHealth(program, context);
   registerMonitor(program, context);
+  registerReplication(program, context);
   registerMaintain(program, context);
   registerConfig(program, context);
   return { program, context };

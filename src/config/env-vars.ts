@@ -16,6 +16,8 @@ import {
   connectionSchema,
   monitoringSchema,
   poolSchema,
+  type ReplicaConfig,
+  routingSchema,
   sandboxSchema,
   serveSchema,
   sslSchema,
@@ -41,6 +43,11 @@ export const ENV_VARS = {
   DB_SSL_CERT: 'connection.ssl.cert: path of the client certificate (PEM)',
   DB_SSL_KEY: 'connection.ssl.key: path of the client private key (PEM)',
   DB_CONNECT_TIMEOUT_MS: 'connection.connectTimeoutMs (default 10000)',
+  DB_REPLICAS:
+    'connection.replicas: comma-separated host:port (or /socket/path) of replicas or Galera nodes, same login as DB_USER',
+  DB_ROUTING_MODE: 'routing.mode: replication (default) or galera',
+  DB_MAX_REPLICA_LAG_SECONDS: 'routing.maxLagSeconds: lag that takes a replica out of rotation (default 5)',
+  DB_READ_YOUR_WRITES: 'routing.readYourWrites: wait (default), primary or off',
   DB_POOL_SIZE: 'pool.size',
   DB_ACQUIRE_TIMEOUT_MS: 'pool.acquireTimeoutMs (default 10000)',
   DB_SLOW_QUERY_MS: 'monitoring.slowQueryMs',
@@ -102,6 +109,7 @@ export function layerFromEnv(environ: Environ, cwd: string, issues: ConfigIssue[
       password: password(environ, cwd, issues),
       database: check('DB_NAME', s.database, get('DB_NAME')),
       connectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS', s.connectTimeoutMs),
+      replicas: replicaList(get('DB_REPLICAS'), cwd, issues),
       ssl: {
         mode: check('DB_SSL_MODE', sslSchema.shape.mode, normalizeSslMode(get('DB_SSL_MODE'))),
         ca: file('DB_SSL_CA', readPem),
@@ -112,6 +120,15 @@ export function layerFromEnv(environ: Environ, cwd: string, issues: ConfigIssue[
     pool: {
       size: int('DB_POOL_SIZE', poolSchema.shape.size),
       acquireTimeoutMs: int('DB_ACQUIRE_TIMEOUT_MS', poolSchema.shape.acquireTimeoutMs),
+    },
+    routing: {
+      mode: check('DB_ROUTING_MODE', routingSchema.shape.mode, get('DB_ROUTING_MODE')?.trim().toLowerCase()),
+      maxLagSeconds: int('DB_MAX_REPLICA_LAG_SECONDS', routingSchema.shape.maxLagSeconds),
+      readYourWrites: check(
+        'DB_READ_YOUR_WRITES',
+        routingSchema.shape.readYourWrites,
+        get('DB_READ_YOUR_WRITES')?.trim().toLowerCase(),
+      ),
     },
     monitoring: { slowQueryMs: int('DB_SLOW_QUERY_MS', monitoringSchema.shape.slowQueryMs) },
     sandbox: {
@@ -153,6 +170,49 @@ function password(environ: Environ, cwd: string, issues: ConfigIssue[]): Secret 
   if (read.ok) return read.value;
   issues.push({ path: 'DB_PASSWORD_FILE', message: read.problem });
   return undefined;
+}
+
+/**
+ * DB_REPLICAS: `host:port,host:port` (port optional: the primary's), `[v6addr]:port`, or an absolute
+ * or relative socket path (anything with a `/`). Each bad entry is its own issue.
+ */
+export function replicaList(
+  value: string | undefined,
+  cwd: string,
+  issues: ConfigIssue[],
+): ReplicaConfig[] | undefined {
+  if (value === undefined) return undefined;
+  const out: ReplicaConfig[] = [];
+  const entries = value.split(',').map((e) => e.trim());
+  for (const [i, entry] of entries.entries()) {
+    const problem = (message: string) =>
+      issues.push({ path: 'DB_REPLICAS', message: `entry ${i + 1}: ${message}` });
+    if (entry === '') {
+      problem('is empty (expected host:port)');
+      continue;
+    }
+    if (entry.includes('/')) {
+      out.push({ socket: path.resolve(cwd, entry) });
+      continue;
+    }
+    const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d+))?$/.exec(entry);
+    const host = m?.[1] ?? m?.[2];
+    if (!m || !host) {
+      problem(`expected host:port, got ${JSON.stringify(entry.slice(0, 80))}`);
+      continue;
+    }
+    const port = m[3] === undefined ? undefined : Number(m[3]);
+    if (port !== undefined && (port < 1 || port > 65_535)) {
+      problem(`port must be from 1 to 65535, got ${port}`);
+      continue;
+    }
+    out.push(port === undefined ? { host } : { host, port });
+  }
+  if (out.length > 32) {
+    issues.push({ path: 'DB_REPLICAS', message: 'at most 32 replicas' });
+    return undefined;
+  }
+  return out;
 }
 
 function mapDefined<T>(value: string | undefined, f: (v: string) => T): T | undefined {

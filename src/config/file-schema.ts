@@ -19,17 +19,19 @@
  *       ssl: { mode: verify-identity, caFile: /etc/ssl/db-ca.pem }
  * ```
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { alertsFileSchema } from '../alert/config-schema.js';
 import { maintenanceSchema } from '../maintenance/config-schema.js';
 import { healthFileSchema } from '../monitor/config-schema.js';
-import { secretText, strictObject, text } from './fields.js';
+import { kindOf, secretText, strictObject, text } from './fields.js';
 import {
   backupSchema,
   connectionSchema,
   etlSchema,
   monitoringSchema,
   poolSchema,
+  replicaSchema,
+  routingSchema,
   sandboxSchema,
   serveSchema,
   sslSchema,
@@ -45,6 +47,20 @@ const fileSsl = strictObject({
   keyFile: text().optional(),
 });
 
+const r = replicaSchema.shape;
+
+/** A replica as the file writes it: the password preferably from `passwordFile`. */
+const fileReplica = strictObject({
+  host: r.host,
+  port: r.port,
+  socket: r.socket,
+  user: r.user,
+  password: secretText().optional(),
+  passwordFile: text().optional(),
+}).refine((node) => node.host !== undefined || node.socket !== undefined, {
+  error: 'needs a host or a socket',
+});
+
 const fileConnection = strictObject({
   host: c.host,
   port: c.port.optional(),
@@ -56,6 +72,11 @@ const fileConnection = strictObject({
   database: c.database,
   ssl: fileSsl.optional(),
   connectTimeoutMs: c.connectTimeoutMs.optional(),
+  /** Replicas or Galera nodes; see `routing`. */
+  replicas: z
+    .array(fileReplica, { error: (iss) => `expected a list of servers, got ${kindOf(iss.input)}` })
+    .max(32, { error: 'at most 32 replicas' })
+    .optional(),
 });
 
 const sectionShape = {
@@ -63,6 +84,7 @@ const sectionShape = {
   pool: poolSchema.partial().optional(),
   monitoring: monitoringSchema.partial().optional(),
   transactions: transactionsSchema.partial().optional(),
+  routing: routingSchema.partial().optional(),
   sandbox: sandboxSchema.partial().optional(),
   backup: backupSchema
     .extend({ schedule: backupSchema.shape.schedule.partial().optional() })

@@ -145,6 +145,7 @@ function sectionToLayer(section: FileSection, ctx: SectionContext, issues: Confi
     pool: section.pool,
     monitoring: section.monitoring,
     transactions: section.transactions,
+    routing: section.routing,
     sandbox: section.sandbox && { ...section.sandbox, home: resolved(section.sandbox.home) },
     etl: section.etl,
     serve: section.serve && { ...section.serve, tokenFile: resolved(section.serve.tokenFile) },
@@ -159,7 +160,7 @@ function sectionToLayer(section: FileSection, ctx: SectionContext, issues: Confi
   };
   const conn = section.connection;
   if (conn) {
-    const { password, passwordFile, ssl, socket, ...plain } = conn;
+    const { password, passwordFile, ssl, socket, replicas, ...plain } = conn;
     let secret: Secret | undefined;
     if (password !== undefined && passwordFile !== undefined) {
       issues.push({
@@ -175,6 +176,21 @@ function sectionToLayer(section: FileSection, ctx: SectionContext, issues: Confi
       ...plain,
       socket: resolved(socket),
       password: secret,
+      replicas: replicas?.map((node, i) => {
+        const { password: plainPassword, passwordFile: file, socket: nodeSocket, ...rest } = node;
+        const key = `connection.replicas.${i}`;
+        if (plainPassword !== undefined && file !== undefined) {
+          issues.push({
+            path: where(`${key}.passwordFile`),
+            message: 'set password or passwordFile, not both',
+          });
+        }
+        const nodeSecret =
+          plainPassword !== undefined
+            ? new Secret(plainPassword)
+            : readAt(`${key}.passwordFile`, file, readSecretFile);
+        return { ...rest, socket: resolved(nodeSocket), password: nodeSecret };
+      }),
       ssl: ssl && {
         mode: ssl.mode,
         ca: readAt('connection.ssl.caFile', ssl.caFile, readPem),

@@ -13,6 +13,7 @@ import type {
   EtlConfig,
   MonitoringConfig,
   PoolConfig,
+  RoutingConfig,
   SandboxConfig,
   ServeConfig,
   TransactionConfig,
@@ -23,6 +24,7 @@ export interface ConfigLayer {
   pool?: Partial<PoolConfig>;
   monitoring?: Partial<MonitoringConfig>;
   transactions?: Partial<TransactionConfig>;
+  routing?: Partial<RoutingConfig>;
   sandbox?: Partial<SandboxConfig>;
   backup?: Partial<Omit<BackupConfig, 'schedule'>> & { schedule?: Partial<BackupConfig['schedule']> };
   etl?: { batchSize?: number; schedule?: Partial<EtlConfig['schedule']> };
@@ -52,6 +54,7 @@ export function mergeLayers(
     pool: { ...defaults.pool },
     monitoring: { ...defaults.monitoring },
     transactions: { ...defaults.transactions },
+    routing: { ...defaults.routing },
     sandbox: { ...defaults.sandbox },
     backup: { ...defaults.backup, schedule: { ...defaults.backup.schedule } },
     etl: { ...defaults.etl, schedule: { ...defaults.etl.schedule } },
@@ -70,6 +73,7 @@ export function mergeLayers(
     assignDefined(out.pool, layer.pool);
     assignDefined(out.monitoring, layer.monitoring);
     assignDefined(out.transactions, layer.transactions);
+    assignDefined(out.routing, layer.routing);
     assignDefined(out.sandbox, layer.sandbox);
     if (layer.backup) {
       const { schedule, ...rest } = layer.backup;

@@ -47,6 +47,13 @@ export function crossFieldIssues(env: EnvironmentName, config: ConfigSections): 
   }
   issues.push(...alertConfigIssues(config.alerts));
   issues.push(...healthConfigIssues(config.health));
+  if (connection.replicas && connection.replicas.length > 0 && !connection.host && !connection.socket) {
+    issues.push({
+      path: 'connection.replicas',
+      message:
+        'replicas need a configured primary: set DB_HOST or DB_SOCKET (the local sandbox is a single server)',
+    });
+  }
   if (transactions.maxBackoffMs < transactions.baseBackoffMs) {
     issues.push({
       path: 'transactions.maxBackoffMs',

@@ -15,7 +15,7 @@ import {
 import { type HealthConfig, healthDefaults, healthSchema } from '../monitor/config-schema.js';
 import { MAX_PORT, NAME_PATTERN, NAME_RULE } from '../sandbox/index.js';
 import { Secret } from '../secret.js';
-import { flag, intIn, millis, oneOf, strictObject, text } from './fields.js';
+import { flag, intIn, kindOf, millis, oneOf, strictObject, text } from './fields.js';
 
 /** The environments mysqlops knows; `development` and `test` may use the local sandbox. */
 export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'] as const;
@@ -55,6 +55,25 @@ export const sslSchema = strictObject({
   key: secret.optional(),
 });
 
+/**
+ * One more server next to the primary: a replica (routing mode `replication`) or another cluster
+ * node (`galera`). User, password and TLS settings are the primary's unless given here.
+ */
+export const replicaSchema = strictObject({
+  /** Host name or IP; this or `socket` is required. */
+  host: text(255).optional(),
+  /** TCP port. Default: the primary's port. */
+  port: intIn(1, MAX_PORT).optional(),
+  /** Unix socket path; wins over host/port. */
+  socket: text().optional(),
+  /** Login user. Default: the primary's. */
+  user: text(80).optional(),
+  /** Login password. Default: the primary's. A Secret, never printed. */
+  password: secret.optional(),
+}).refine((node) => node.host !== undefined || node.socket !== undefined, {
+  error: 'needs a host or a socket',
+});
+
 export const connectionSchema = strictObject({
   /** Server host name or IP. With `socket` also unset, the local sandbox is used (development/test only). */
   host: text(255).optional(),
@@ -71,6 +90,42 @@ export const connectionSchema = strictObject({
   ssl: sslSchema,
   /** How long to wait for the TCP connect and handshake. Default 10000 ms. */
   connectTimeoutMs: millis(1),
+  /**
+   * Replicas of this server (or the other Galera nodes), for read routing and failover; see
+   * `routing`. Default none: every statement goes to this server, exactly as without routing.
+   */
+  replicas: z
+    .array(replicaSchema, { error: (iss) => `expected a list of servers, got ${kindOf(iss.input)}` })
+    .max(32, { error: 'at most 32 replicas' })
+    .optional(),
+});
+
+/** Routing modes: a primary with asynchronous replicas, or a Galera cluster of equal nodes. */
+export const ROUTING_MODES = ['replication', 'galera'] as const;
+/** What a read after a write sees: see `routingSchema.readYourWrites`. */
+export const READ_YOUR_WRITES = ['primary', 'wait', 'off'] as const;
+
+/** How reads and writes are spread over the primary and `connection.replicas` (docs/operations/scale-out.md). */
+export const routingSchema = strictObject({
+  /**
+   * `replication` (default): writes go to the one writable server, reads to healthy replicas.
+   * `galera`: every synced node takes reads; writes go to one synced node at a time (fewer
+   * certification conflicts) and move when it leaves the cluster.
+   */
+  mode: oneOf(ROUTING_MODES),
+  /** A replica further behind than this (Seconds_Behind_Master) is taken out of rotation. Default 5 s. */
+  maxLagSeconds: intIn(0, 86_400),
+  /** How often each server's health and lag are checked. Default 1000 ms. */
+  checkIntervalMs: intIn(100, 600_000),
+  /**
+   * What a read sees after a write through the same manager or `withContext` view: `wait` (default)
+   * lets the replica wait for the write's GTID (MASTER_GTID_WAIT / WAIT_FOR_EXECUTED_GTID_SET) and
+   * falls back to the primary after `waitTimeoutMs`; `primary` reads from the primary until a
+   * replica is known to have the write; `off` reads whatever the replica has (may be stale).
+   */
+  readYourWrites: oneOf(READ_YOUR_WRITES),
+  /** The longest a read waits for a replica to catch up with an earlier write (`wait`). Default 1000 ms. */
+  waitTimeoutMs: intIn(0, 60_000),
 });
 
 export const poolSchema = strictObject({
@@ -194,6 +249,7 @@ export const configSchema = strictObject({
   pool: poolSchema,
   monitoring: monitoringSchema,
   transactions: transactionsSchema,
+  routing: routingSchema,
   sandbox: sandboxSchema,
   backup: backupSchema,
   etl: etlSchema,
@@ -212,6 +268,10 @@ export interface PoolConfig extends z.output<typeof poolSchema> {}
 export interface MonitoringConfig extends z.output<typeof monitoringSchema> {}
 /** Deadlock/lock-timeout retries. See `transactionsSchema`. */
 export interface TransactionConfig extends z.output<typeof transactionsSchema> {}
+/** One replica or cluster node. See `replicaSchema`. */
+export interface ReplicaConfig extends z.output<typeof replicaSchema> {}
+/** Read/write routing over replicas or Galera nodes. See `routingSchema`. */
+export interface RoutingConfig extends z.output<typeof routingSchema> {}
 /** The local sandbox used when no server is configured. See `sandboxSchema`. */
 export interface SandboxConfig extends z.output<typeof sandboxSchema> {}
 /** The reporting ETL. See `etlSchema`. */
@@ -234,6 +294,8 @@ export interface MysqlopsConfig {
   pool: PoolConfig;
   monitoring: MonitoringConfig;
   transactions: TransactionConfig;
+  /** Read/write routing over `connection.replicas` (docs/operations/scale-out.md). */
+  routing: RoutingConfig;
   sandbox: SandboxConfig;
   backup: BackupConfig;
   etl: EtlConfig;
@@ -260,6 +322,7 @@ export type ConfigSections = Pick<
   | 'pool'
   | 'monitoring'
   | 'transactions'
+  | 'routing'
   | 'sandbox'
   | 'backup'
   | 'etl'
@@ -268,6 +331,15 @@ export type ConfigSections = Pick<
   | 'health'
   | 'maintenance'
 >;
+
+/** Routing defaults (every environment); they only matter once `connection.replicas` is set. */
+export const ROUTING_DEFAULTS: Readonly<RoutingConfig> = Object.freeze({
+  mode: 'replication',
+  maxLagSeconds: 5,
+  checkIntervalMs: 1000,
+  readYourWrites: 'wait',
+  waitTimeoutMs: 1000,
+});
 
 /**
  * The built-in defaults for `env`, the lowest layer. `cwd` anchors `sandbox.home`.
@@ -281,7 +353,8 @@ export type ConfigSections = Pick<
  *
  * Everywhere: port 3306, user `app_user`, database `app_db`, connectTimeoutMs 10000,
  * acquireTimeoutMs 10000, idleCheckMs 30000, maxPreparedStatements 128, monitoring on,
- * transactions { maxRetries 5, baseBackoffMs 20, maxBackoffMs 1000 }, sandbox `default` in
+ * transactions { maxRetries 5, baseBackoffMs 20, maxBackoffMs 1000 }, routing { mode replication,
+ * maxLagSeconds 5, checkIntervalMs 1000, readYourWrites wait, waitTimeoutMs 1000 }, sandbox `default` in
  * `<cwd>/.mysqlops`. No host or socket: development and test fall back to the sandbox, staging and
  * production must name a server.
  */
@@ -303,6 +376,7 @@ export function defaultsFor(env: EnvironmentName, cwd: string): ConfigSections {
     },
     monitoring: { slowQueryMs: env === 'development' ? 200 : env === 'test' ? 500 : 1000, enabled: true },
     transactions: { maxRetries: 5, baseBackoffMs: 20, maxBackoffMs: 1000 },
+    routing: { ...ROUTING_DEFAULTS },
     sandbox: { name: 'default', home: path.resolve(cwd, '.mysqlops') },
     backup: {
       retentionDays: 7,

@@ -4,15 +4,41 @@
  * and nowhere else, straight into the driver's options object (never a command line or a log).
  */
 import type { PoolOptions, SslOptions } from 'mysql2';
-import type { ConnectionConfig, SandboxConfig, SslMode } from '../config/index.js';
+import type { ConnectionConfig, ReplicaConfig, SandboxConfig, SslMode } from '../config/index.js';
 import { MysqlopsError } from '../errors.js';
 import { sandboxConnection } from '../sandbox/index.js';
 import { Secret } from '../secret.js';
 
 /** Connection settings as a library caller may write them: everything optional, password plain or Secret. */
-export interface ConnectionInput extends Partial<Omit<ConnectionConfig, 'password' | 'ssl'>> {
+export interface ConnectionInput extends Partial<Omit<ConnectionConfig, 'password' | 'ssl' | 'replicas'>> {
   password?: Secret | string;
   ssl?: { mode?: SslMode; ca?: string; cert?: string; key?: Secret | string };
+  /**
+   * Replicas (or Galera nodes) for read routing and failover; see `routing`. Each needs a host or
+   * a socket; user, password and TLS default to this connection's.
+   */
+  replicas?: readonly ReplicaInput[];
+}
+
+/** One replica as a library caller may write it. */
+export interface ReplicaInput extends Omit<ReplicaConfig, 'password'> {
+  password?: Secret | string;
+}
+
+/**
+ * The connection settings of one replica: the primary's, with the replica's own host/port/socket
+ * and, where given, user and password.
+ */
+export function replicaConnection(primary: ConnectionInput, replica: ReplicaInput): ConnectionInput {
+  const { replicas: _ignored, host: _h, socket: _s, ...shared } = primary;
+  return {
+    ...shared,
+    host: replica.host,
+    socket: replica.socket,
+    port: replica.port ?? primary.port,
+    user: replica.user ?? primary.user,
+    password: replica.password ?? primary.password,
+  };
 }
 
 export interface ResolvedTarget {

@@ -1,7 +1,9 @@
 /**
  * A view of a DatabaseManager whose statements carry a session context (application user, request
- * id) for the audit trail. It owns nothing: every call goes to the manager with the bound context.
+ * id) for the audit trail. It owns nothing but its write fence (what it wrote, so that with
+ * replicas its own reads see its own writes): every call goes to the manager with the bound context.
  */
+import { WriteFence } from './gtid.js';
 import type { ExecuteResult } from './results.js';
 import { headerOf, rowsOf } from './results.js';
 import type { Params, StatementOptions } from './run-statement.js';
@@ -16,12 +18,14 @@ export interface ContextRunner {
     params: Params | undefined,
     options: StatementOptions | undefined,
     shapeResult: (result: unknown) => R,
+    fence?: WriteFence,
   ): Promise<R>;
   streamWith<T>(ctx: BoundContext | null, sql: string, params?: Params): AsyncGenerator<T, void, undefined>;
   transactionWith<T>(
     ctx: BoundContext | null,
     fn: (tx: Transaction) => Promise<T>,
     options?: TransactionOptions,
+    fence?: WriteFence,
   ): Promise<T>;
 }
 
@@ -30,6 +34,7 @@ export class ContextualDatabase {
   readonly #db: ContextRunner;
   readonly #ctx: SessionContext;
   readonly #bound: BoundContext | null;
+  readonly #fence = new WriteFence();
 
   constructor(db: ContextRunner, ctx: SessionContext) {
     this.#db = db;
@@ -42,11 +47,11 @@ export class ContextualDatabase {
   }
 
   query<T = Record<string, unknown>>(sql: string, params?: Params, options?: StatementOptions): Promise<T[]> {
-    return this.#db.run(this.#bound, sql, params, options, rowsOf<T>);
+    return this.#db.run(this.#bound, sql, params, options, rowsOf<T>, this.#fence);
   }
 
   execute(sql: string, params?: Params, options?: StatementOptions): Promise<ExecuteResult> {
-    return this.#db.run(this.#bound, sql, params, options, headerOf);
+    return this.#db.run(this.#bound, sql, params, options, headerOf, this.#fence);
   }
 
   stream<T = Record<string, unknown>>(sql: string, params?: Params): AsyncGenerator<T, void, undefined> {
@@ -54,6 +59,6 @@ export class ContextualDatabase {
   }
 
   transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
-    return this.#db.transactionWith(this.#bound, fn, options);
+    return this.#db.transactionWith(this.#bound, fn, options, this.#fence);
   }
 }

@@ -7,7 +7,14 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { PoolConnection } from 'mysql2';
-import type { MonitoringConfig, PoolConfig, SandboxConfig, TransactionConfig } from '../config/index.js';
+import {
+  type MonitoringConfig,
+  type PoolConfig,
+  ROUTING_DEFAULTS,
+  type RoutingConfig,
+  type SandboxConfig,
+  type TransactionConfig,
+} from '../config/index.js';
 import { isClientTimeout, MysqlopsError } from '../errors.js';
 import {
   type CohortCell,
@@ -21,13 +28,21 @@ import {
   getTopProducts,
   type ProductPerformance,
 } from '../etl/readers.js';
-import { type ConnectionInput, type ResolvedTarget, resolveTarget } from './connection-target.js';
+import {
+  type ConnectionInput,
+  type ResolvedTarget,
+  replicaConnection,
+  resolveTarget,
+} from './connection-target.js';
 import { type ContextRunner, ContextualDatabase } from './contextual-database.js';
 import { Flavor } from './flavor.js';
+import { formatGtidPosition, mergeGtidPosition, WriteFence } from './gtid.js';
 import { ConnectionPool, closedError, type PoolStats } from './pool.js';
 import type { ShapeSummary } from './query-stats.js';
 import { type ExecuteResult, headerOf, rowCount, rowsOf } from './results.js';
 import { backoffDelay, delay, isRetryableTransactionError, serverErrno } from './retry.js';
+import { type RouteNode, Router, type RoutingStats } from './router.js';
+import { isWriterRefusal, PrimaryUnavailableError } from './routing-errors.js';
 import {
   isFatal,
   mayResend,
@@ -45,6 +60,7 @@ import {
   SET_CONTEXT_SQL,
   type SessionContext,
 } from './session-context.js';
+import { isReadOnlyStatement, isReplicaSafeRead } from './sql-shape.js';
 import { type Logger, type SlowQuery, StatementMonitor } from './statement-monitor.js';
 import {
   beginStatements,
@@ -65,6 +81,18 @@ export interface DatabaseManagerConfig {
   pool?: Partial<PoolConfig>;
   monitoring?: Partial<MonitoringConfig>;
   transactions?: Partial<TransactionConfig>;
+  /** Read/write routing; only used when `connection.replicas` lists servers. */
+  routing?: Partial<RoutingConfig>;
+}
+
+/**
+ * `config` without its replicas: mysqlops's own jobs (migrations, ETL, audit, backups,
+ * maintenance, monitoring, the CLI) read state they or another run just wrote, so they work on the
+ * primary only; routing reads to replicas is for applications.
+ */
+export function primaryOnly<C extends DatabaseManagerConfig>(config: C): C {
+  if (!config.connection.replicas?.length) return config;
+  return { ...config, connection: { ...config.connection, replicas: [] } };
 }
 
 export interface DatabaseManagerOptions {
@@ -100,6 +128,22 @@ export interface DatabaseManagerEvents {
   slowQuery: [SlowQuery];
   retry: [{ attempt: number; errno: number | undefined; delayMs: number }];
   reconnect: [];
+  /** A replica (or Galera node) left the read rotation: down, replication stopped, lagging, not synced. */
+  replicaOut: [{ node: string; reason: string }];
+  /** A replica came back into the read rotation after `outForMs`. */
+  replicaIn: [{ node: string; outForMs: number }];
+  /** Writes now go to `to` (null: no writable server for now). */
+  primaryChange: [{ from: string | null; to: string | null }];
+}
+
+/** Where the hooks of one statement run (see #runOn). */
+interface RunHooks {
+  /** Runs on the connection before the statement (after the session context). Never fails the statement. */
+  prepare?: (conn: PoolConnection, next: () => void) => void;
+  /** Sees the raw result of a successful statement. */
+  done?: (result: unknown) => void;
+  /** Maps a failure before the caller sees it. */
+  failed?: (err: Error) => Error;
 }
 
 const DEFAULT_POOL = { size: 10, acquireTimeoutMs: 10_000, idleCheckMs: 30_000, maxPreparedStatements: 128 };
@@ -126,6 +170,13 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
   #initializing: Promise<void> | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** Set when `connection.replicas` lists servers: where each statement goes. */
+  #router: Router | undefined;
+  readonly #routing: RoutingConfig;
+  /** What statements issued on the manager itself wrote (withContext views keep their own). */
+  readonly #fence = new WriteFence();
+  /** Connections whose session reports the GTID of each write. */
+  readonly #tracked = new WeakSet<PoolConnection>();
 
   constructor(config: DatabaseManagerConfig, options: DatabaseManagerOptions = {}) {
     super();
@@ -145,6 +196,17 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
       onSlow: (event) => this.#notify('slowQuery', event),
     });
     this.#tx = { ...DEFAULT_TX, ...definedOnly(config.transactions) };
+    this.#routing = { ...ROUTING_DEFAULTS, ...definedOnly(config.routing) };
+    for (const [i, r] of (config.connection.replicas ?? []).entries()) {
+      if (!r?.host && !r?.socket) {
+        throw new MysqlopsError({
+          code: 'E_CONFIG',
+          message: `connection.replicas.${i}: needs a host or a socket`,
+          hint: 'list each replica as { host, port } or { socket }',
+          exitCode: 2,
+        });
+      }
+    }
   }
 
   /**
@@ -156,8 +218,11 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     this.#initializing ??= this.#open().catch((err: unknown) => {
       this.#initializing = undefined;
       const pool = this.#pool;
+      const router = this.#router;
       this.#pool = undefined;
-      return (pool ? pool.end() : Promise.resolve()).then(() => {
+      this.#router = undefined;
+      const ended = router ? router.close(0) : pool ? pool.end() : Promise.resolve();
+      return ended.then(() => {
         throw err;
       });
     });
@@ -173,7 +238,29 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
 
   /** Where this manager connects, for humans (never includes the password). */
   get target(): string {
-    return this.#target?.description ?? '(not connected)';
+    const primary = this.#target?.description ?? '(not connected)';
+    const replicas = this.#router ? this.#router.nodes.length - 1 : 0;
+    return replicas > 0
+      ? `${primary} (+${replicas} ${this.#routing.mode === 'galera' ? 'nodes' : 'replicas'})`
+      : primary;
+  }
+
+  /**
+   * Where statements went: reads per server, writes, replicas in and out of rotation, GTID waits
+   * and fallbacks to the primary. `mode: 'single'` (and zeros) without replicas.
+   */
+  routingStats(): RoutingStats {
+    if (this.#router) return this.#router.stats();
+    return {
+      mode: 'single',
+      primary: this.#target?.description ?? null,
+      nodes: [],
+      reads: { replicas: 0, primary: 0 },
+      writes: 0,
+      gtidWaits: { count: 0, timeouts: 0 },
+      fallbacks: { noReplica: 0, readYourWrites: 0, waitTimeout: 0, replicaError: 0 },
+      changes: { out: 0, in: 0, primary: 0 },
+    };
   }
 
   /** Run a statement and return its rows (an empty array for statements that return none). */
@@ -230,6 +317,23 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
       `${prefix}_pool_connections{state="waiting"} ${p.waiting}`,
       `${prefix}_pool_connections{state="limit"} ${p.limit}`,
     ];
+    if (this.#router) {
+      const stats = this.#router.stats();
+      const label = (name: string) => name.replace(/["\\\n]/g, '_');
+      lines.push(
+        `# HELP ${prefix}_routed_statements_total Statements routed to each server, by kind.`,
+        `# TYPE ${prefix}_routed_statements_total counter`,
+        ...stats.nodes.flatMap((n) => [
+          `${prefix}_routed_statements_total{node="${label(n.name)}",kind="read"} ${n.reads}`,
+          `${prefix}_routed_statements_total{node="${label(n.name)}",kind="write"} ${n.writes}`,
+        ]),
+        `# HELP ${prefix}_node_in_rotation 1 when the server takes reads.`,
+        `# TYPE ${prefix}_node_in_rotation gauge`,
+        ...stats.nodes.map(
+          (n) => `${prefix}_node_in_rotation{node="${label(n.name)}"} ${n.inRotation ? 1 : 0}`,
+        ),
+      );
+    }
     return `${this.#monitor.stats.toPrometheus(prefix)}${lines.join('\n')}\n`;
   }
 
@@ -244,7 +348,7 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     const started = performance.now();
     let error: HealthReport['error'];
     try {
-      await this.query('SELECT 1', undefined, { timeoutMs: 5000 });
+      await this.query('SELECT 1', undefined, { timeoutMs: 5000, route: 'primary' });
     } catch (err) {
       const e = err as MysqlopsError;
       error = { code: e.code ?? 'E_UNKNOWN', message: e.message };
@@ -330,6 +434,10 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
   }
 
   async #shutDown(timeoutMs: number): Promise<void> {
+    if (this.#router) {
+      await this.#router.close(timeoutMs);
+      return;
+    }
     const pool = this.#pool;
     if (!pool) return;
     pool.stopAccepting();
@@ -346,8 +454,9 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     params: Params | undefined,
     options: StatementOptions | undefined,
     shapeResult: (result: unknown) => R,
+    fence?: WriteFence,
   ): Promise<R> {
-    return this.#run(ctx, sql, params, options, shapeResult);
+    return this.#run(ctx, sql, params, options, shapeResult, fence);
   }
 
   /** @internal */
@@ -360,8 +469,9 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     ctx: BoundContext | null,
     fn: (tx: Transaction) => Promise<T>,
     options?: TransactionOptions,
+    fence?: WriteFence,
   ): Promise<T> {
-    return this.#transaction(ctx, fn, options);
+    return this.#transaction(ctx, fn, options, fence);
   }
 
   async #open(): Promise<void> {
@@ -371,12 +481,13 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
       this.#config.usesSandbox ?? false,
     );
     this.#target = target;
-    const pool = new ConnectionPool(target.options, this.#poolSettings(), target);
-    pool.onReconnect = () => {
-      this.#monitor.stats.reconnects++;
-      this.#notify('reconnect');
-    };
+    const pool = this.#newPool(target);
     this.#pool = pool;
+    const replicas = this.#config.connection.replicas ?? [];
+    if (replicas.length > 0) {
+      await this.#openRouted(target, pool, replicas);
+      if (this.#flavor) return;
+    }
     const conn = await pool.acquire();
     try {
       const [row] = rowsOf<{ v: string; c: string }>(
@@ -396,6 +507,53 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     }
   }
 
+  #newPool(target: ResolvedTarget): ConnectionPool {
+    const pool = new ConnectionPool(target.options, this.#poolSettings(), target);
+    pool.onReconnect = () => {
+      this.#monitor.stats.reconnects++;
+      this.#notify('reconnect');
+    };
+    return pool;
+  }
+
+  /**
+   * With replicas: a pool per server and the router's first health check, which finds the writable
+   * server (the configured primary unless a failover moved it) and the flavor. When no server
+   * answers, #open's plain connect to the configured primary reports why.
+   */
+  async #openRouted(
+    primary: ResolvedTarget,
+    primaryPool: ConnectionPool,
+    replicas: NonNullable<ConnectionInput['replicas']>,
+  ): Promise<void> {
+    const servers = [{ target: primary, pool: primaryPool }];
+    for (const replica of replicas) {
+      const target = resolveTarget(replicaConnection(this.#config.connection, replica), undefined, false);
+      servers.push({ target, pool: this.#newPool(target) });
+    }
+    const name = (n: RouteNode | undefined) => n?.name ?? null;
+    const router = new Router(servers, this.#routing, {
+      replicaOut: (node, reason) => this.#notify('replicaOut', { node: node.name, reason }),
+      replicaIn: (node, outForMs) => this.#notify('replicaIn', { node: node.name, outForMs }),
+      primaryChange: (from, to) => {
+        if (to) {
+          this.#pool = to.pool;
+          this.#target = to.target;
+        }
+        this.#monitor.log('warn', { from: name(from), to: name(to) }, 'primary changed');
+        this.#notify('primaryChange', { from: name(from), to: name(to) });
+      },
+    });
+    this.#router = router;
+    await router.start();
+    const writer = router.writer;
+    if (writer) {
+      this.#pool = writer.pool;
+      this.#target = writer.target;
+    }
+    this.#flavor = router.flavor;
+  }
+
   #poolSettings() {
     return { ...DEFAULT_POOL, ...definedOnly(this.#config.pool) };
   }
@@ -406,8 +564,8 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     return this.#pool as ConnectionPool;
   }
 
-  async #acquire(ctx: BoundContext | null): Promise<PoolConnection> {
-    const pool = this.#pool && this.#flavor && !this.#closed ? this.#pool : await this.#ready();
+  async #acquire(ctx: BoundContext | null, from?: ConnectionPool): Promise<PoolConnection> {
+    const pool = from ?? (this.#pool && this.#flavor && !this.#closed ? this.#pool : await this.#ready());
     const conn = await pool.acquire();
     if (this.#carries(conn, ctx)) return conn;
     await new Promise<void>((resolve, reject) =>
@@ -440,33 +598,232 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     });
   }
 
-  /**
-   * One statement outside a transaction. Written with callbacks rather than async/await: this is
-   * the hot path, and each promise hop saved shows in bench/connection.ts.
-   */
+  /** One statement outside a transaction: on the one server, or where routing sends it. */
   #run<R>(
     ctx: BoundContext | null,
     sql: string,
     params: Params | undefined,
     options: StatementOptions | undefined,
     shapeResult: (result: unknown) => R,
+    fence: WriteFence = this.#fence,
   ): Promise<R> {
     const pool = this.#pool;
     if (!pool || !this.#flavor || this.#closed) {
-      return this.#ready().then(() => this.#run(ctx, sql, params, options, shapeResult));
+      return this.#ready().then(() => this.#run(ctx, sql, params, options, shapeResult, fence));
     }
+    const router = this.#router;
+    if (!router) return this.#runOn(pool, ctx, sql, params, options, shapeResult);
+    const isQuery = shapeResult !== (headerOf as unknown);
+    const route = isQuery ? options?.route : 'primary';
+    if (route === 'replica' || (route === undefined && isReplicaSafeRead(sql))) {
+      return this.#routedRead(router, ctx, sql, params, options, shapeResult, fence);
+    }
+    return this.#routedWrite(
+      router,
+      ctx,
+      sql,
+      params,
+      options,
+      shapeResult,
+      fence,
+      !isQuery || !isReadOnlyStatement(sql),
+    );
+  }
+
+  /**
+   * A statement for the primary. `writes` marks statements that may change data: they count as
+   * writes and their GTID is noted in `fence` for later reads.
+   */
+  #routedWrite<R>(
+    router: Router,
+    ctx: BoundContext | null,
+    sql: string,
+    params: Params | undefined,
+    options: StatementOptions | undefined,
+    shapeResult: (result: unknown) => R,
+    fence: WriteFence,
+    writes: boolean,
+  ): Promise<R> {
+    const writer = router.writer;
+    if (!writer) {
+      // Between a primary failing and the next one being found (a failover): look now, once.
+      return router.check().then(() => {
+        if (!router.writer) throw new PrimaryUnavailableError(null);
+        return this.#routedWrite(router, ctx, sql, params, options, shapeResult, fence, writes);
+      });
+    }
+    if (writes) {
+      writer.writes++;
+      router.counters.writes++;
+    } else {
+      writer.reads++;
+      router.counters.primaryReads++;
+    }
+    const track = writes && this.#routing.readYourWrites !== 'off';
+    const flavor = this.#flavor as Flavor;
+    return this.#runOn(writer.pool, ctx, sql, params, options, shapeResult, {
+      prepare: track ? (conn, next) => this.#trackGtids(conn, next) : undefined,
+      done: track ? (result) => fence.note(flavor.gtidOfResult(result), flavor.kind) : undefined,
+      failed: (err) => this.#writerFailed(router, writer, err),
+    });
+  }
+
+  /** Make a writer connection report each write's GTID (once per connection; best effort). */
+  #trackGtids(conn: PoolConnection, next: () => void): void {
+    if (this.#tracked.has(conn)) {
+      next();
+      return;
+    }
+    sendStatement(conn, undefined, (this.#flavor as Flavor).trackGtidSql, undefined, undefined, (err) => {
+      if (!err) this.#tracked.add(conn);
+      next();
+    });
+  }
+
+  /** A failure on the writer: look for the writable server now; a refusal becomes E_PRIMARY_UNAVAILABLE. */
+  #writerFailed(router: Router, writer: RouteNode, err: Error): Error {
+    if (isWriterRefusal(err)) {
+      void router.check();
+      return new PrimaryUnavailableError(writer.name, err);
+    }
+    if (isFatal(err)) void router.check();
+    return err;
+  }
+
+  /**
+   * A read for a replica: the least busy one in rotation, after it has applied what `fence` wrote
+   * (readYourWrites); the primary when none qualifies. A replica that fails before answering is
+   * taken out of rotation and the read goes to the primary.
+   */
+  #routedRead<R>(
+    router: Router,
+    ctx: BoundContext | null,
+    sql: string,
+    params: Params | undefined,
+    options: StatementOptions | undefined,
+    shapeResult: (result: unknown) => R,
+    fence: WriteFence,
+  ): Promise<R> {
+    const { counters } = router;
+    const onPrimary = () => this.#readOnPrimary(router, ctx, sql, params, options, shapeResult);
+    const node = router.pickReader();
+    if (!node) {
+      counters.fallbacks.noReplica++;
+      return onPrimary();
+    }
+    const rw = this.#routing.readYourWrites;
+    const onNode = (): Promise<R> => {
+      node.reads++;
+      if (node === router.writer) counters.primaryReads++;
+      else counters.replicaReads++;
+      return this.#runOn(node.pool, ctx, sql, params, options, shapeResult).catch((err: unknown) => {
+        if (!isReplicaFailure(err)) throw err;
+        counters.fallbacks.replicaError++;
+        router.markDown(node, `a read failed: ${(err as Error).message}`);
+        return onPrimary();
+      });
+    };
+    if (rw === 'off' || fence.at === 0 || node === router.writer) return onNode();
+    if (fence.position.size > 0 && router.hasApplied(node, fence)) return onNode();
+    // Without a GTID to compare (Galera, or writes that reported none) time decides: a replica in
+    // rotation is at most maxLagSeconds behind, as of its last check.
+    const settled =
+      Date.now() - fence.at > this.#routing.maxLagSeconds * 1000 + 2 * this.#routing.checkIntervalMs;
+    if (this.#routing.mode === 'galera' || rw === 'primary' || fence.position.size === 0) {
+      if (settled) return onNode();
+      counters.fallbacks.readYourWrites++;
+      return onPrimary();
+    }
+    counters.gtidWaits++;
+    return this.#waitForFence(node, fence).then((reached) => {
+      if (reached) return onNode();
+      counters.gtidWaitTimeouts++;
+      counters.fallbacks.waitTimeout++;
+      return onPrimary();
+    });
+  }
+
+  #readOnPrimary<R>(
+    router: Router,
+    ctx: BoundContext | null,
+    sql: string,
+    params: Params | undefined,
+    options: StatementOptions | undefined,
+    shapeResult: (result: unknown) => R,
+  ): Promise<R> {
+    const writer = router.writer;
+    if (writer) writer.reads++;
+    router.counters.primaryReads++;
+    // With no writable server (mid-failover) the last one known still answers reads if it is up.
+    return this.#runOn(
+      writer?.pool ?? (this.#pool as ConnectionPool),
+      ctx,
+      sql,
+      params,
+      options,
+      shapeResult,
+    );
+  }
+
+  /**
+   * Let a replica apply `fence`'s GTIDs, up to routing.waitTimeoutMs (MASTER_GTID_WAIT /
+   * WAIT_FOR_EXECUTED_GTID_SET). True when it has; its known position then includes them.
+   */
+  async #waitForFence(node: RouteNode, fence: WriteFence): Promise<boolean> {
+    const flavor = this.#flavor as Flavor;
+    const wanted = new Map(fence.position);
+    let conn: PoolConnection | undefined;
+    try {
+      conn = await node.pool.acquire();
+      const [row] = rowsOf<{ w: unknown }>(
+        await runStatement(
+          conn,
+          undefined,
+          flavor.gtidWaitSql,
+          [formatGtidPosition(wanted), this.#routing.waitTimeoutMs / 1000],
+          undefined,
+        ),
+      );
+      node.pool.release(conn);
+      const reached = flavor.gtidWaitReached(row?.w);
+      if (reached) mergeGtidPosition(node.position, wanted);
+      return reached;
+    } catch (err) {
+      if (conn) {
+        if (isFatal(err)) node.pool.destroy(conn);
+        else node.pool.release(conn);
+      }
+      return false;
+    }
+  }
+
+  /**
+   * One statement outside a transaction on `pool`. Written with callbacks rather than async/await:
+   * this is the hot path, and each promise hop saved shows in bench/connection.ts.
+   */
+  #runOn<R>(
+    pool: ConnectionPool,
+    ctx: BoundContext | null,
+    sql: string,
+    params: Params | undefined,
+    options: StatementOptions | undefined,
+    shapeResult: (result: unknown) => R,
+    hooks?: RunHooks,
+  ): Promise<R> {
     const watch = this.#monitor.watch(sql);
+    const fail = hooks?.failed;
     return new Promise<R>((resolve, reject) => {
       const attempt = (n: number) =>
         pool.acquireWith((acquireError, conn) => {
           if (!conn) {
             this.#monitor.record(watch, false, 0);
-            reject(acquireError);
+            reject(fail && acquireError ? fail(acquireError) : acquireError);
             return;
           }
-          const send = () =>
+          const sendNow = () =>
             sendStatement(conn, this.#flavor, sql, params, options, (err, result) => {
               if (!err) {
+                hooks?.done?.(result);
                 pool.release(conn);
                 this.#monitor.record(watch, true, rowCount(result));
                 resolve(shapeResult(result));
@@ -474,9 +831,14 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
               }
               this.#giveBack(pool, conn, err).then(() => {
                 if (n < 2 && mayResend(err, options)) attempt(n + 1);
-                else reject(this.#monitor.failed(watch, err, this.#flavor));
+                else {
+                  const mapped = this.#monitor.failed(watch, err, this.#flavor);
+                  reject(fail ? fail(mapped) : mapped);
+                }
               });
             });
+          const prepare = hooks?.prepare;
+          const send = prepare ? () => prepare(conn, sendNow) : sendNow;
           if (this.#carries(conn, ctx)) {
             send();
             return;
@@ -487,7 +849,8 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
               return;
             }
             pool.destroy(conn);
-            reject(this.#monitor.failed(watch, err, this.#flavor, SET_CONTEXT_SQL));
+            const mapped = this.#monitor.failed(watch, err, this.#flavor, SET_CONTEXT_SQL);
+            reject(fail ? fail(mapped) : mapped);
           });
         });
       attempt(0);
@@ -516,8 +879,9 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     params?: Params,
   ): AsyncGenerator<T, void, undefined> {
     const watch = this.#monitor.watch(sql);
-    const conn = await this.#acquire(ctx);
-    const pool = this.#pool as ConnectionPool;
+    // Taken before the checkout: with replicas the writer's pool may change while we wait.
+    const pool = this.#pool && this.#flavor && !this.#closed ? this.#pool : await this.#ready();
+    const conn = await this.#acquire(ctx, pool);
     let rows = 0;
     let outcome: 'open' | 'done' | 'failed' = 'open';
     try {
@@ -551,11 +915,21 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     ctx: BoundContext | null,
     fn: (tx: Transaction) => Promise<T>,
     options?: TransactionOptions,
+    fence: WriteFence = this.#fence,
   ): Promise<T> {
     const maxRetries = options?.maxRetries ?? this.#tx.maxRetries;
+    if (!this.#pool || !this.#flavor) await this.#ready();
+    const router = this.#router;
     for (let attempt = 0; ; attempt++) {
-      const conn = await this.#acquire(ctx);
-      const pool = this.#pool as ConnectionPool;
+      let conn: PoolConnection;
+      let pool: ConnectionPool;
+      let writer: RouteNode | undefined;
+      if (router) {
+        ({ conn, pool, writer } = await this.#acquireWriter(router, ctx));
+      } else {
+        conn = await this.#acquire(ctx);
+        pool = this.#pool as ConnectionPool;
+      }
       const handle = createTransactionHandle(attempt + 1, (sql, params, opts) =>
         this.#runPinned(conn, sql, params, opts),
       );
@@ -563,15 +937,23 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
         for (const sql of beginStatements(options)) await this.#runPinned(conn, sql);
         const result = await fn(handle.tx);
         handle.finish();
-        await runStatement(conn, undefined, 'COMMIT', undefined, undefined).catch((err: unknown) => {
-          throw commitError(err, this.#flavor);
-        });
+        const committed = await runStatement(conn, undefined, 'COMMIT', undefined, undefined).catch(
+          (err: unknown) => {
+            throw commitError(err, this.#flavor);
+          },
+        );
+        if (router && this.#routing.readYourWrites !== 'off' && !options?.readOnly) {
+          const flavor = this.#flavor as Flavor;
+          fence.note(flavor.gtidOfResult(committed), flavor.kind);
+        }
         pool.release(conn);
         return result;
       } catch (err) {
         handle.finish();
         await this.#rollback(conn, pool, err);
-        if (!isRetryableTransactionError(err)) throw err;
+        if (!isRetryableTransactionError(err)) {
+          throw router && writer ? this.#writerFailed(router, writer, err as Error) : err;
+        }
         if (attempt >= maxRetries) {
           throw new MysqlopsError({
             code: 'E_TRANSACTION_RETRIES',
@@ -591,6 +973,32 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
         await delay(delayMs);
       }
     }
+  }
+
+  /**
+   * A connection to the writer for a transaction, with GTID reporting on, counted as a write.
+   * Throws E_PRIMARY_UNAVAILABLE when no server is writable or the writer refuses the connection.
+   */
+  async #acquireWriter(
+    router: Router,
+    ctx: BoundContext | null,
+  ): Promise<{ conn: PoolConnection; pool: ConnectionPool; writer: RouteNode }> {
+    if (this.#closed) throw closedError();
+    if (!router.writer) await router.check();
+    const writer = router.writer;
+    if (!writer) throw new PrimaryUnavailableError(null);
+    let conn: PoolConnection;
+    try {
+      conn = await this.#acquire(ctx, writer.pool);
+    } catch (err) {
+      throw this.#writerFailed(router, writer, err as Error);
+    }
+    if (this.#routing.readYourWrites !== 'off') {
+      await new Promise<void>((resolve) => this.#trackGtids(conn, resolve));
+    }
+    writer.writes++;
+    router.counters.writes++;
+    return { conn, pool: writer.pool, writer };
   }
 
   /**
@@ -647,4 +1055,11 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
 function definedOnly<T extends object>(o: T | undefined): Partial<T> {
   if (!o) return {};
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A read failure that says the replica, not the statement, is the problem (safe to read elsewhere). */
+function isReplicaFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (code === 'E_CONNECT' || code === 'E_CONNECTION_LOST' || code === 'E_POOL_TIMEOUT') return true;
+  return isWriterRefusal(err) && serverErrno(err) !== undefined;
 }

@@ -88,6 +88,53 @@ export class Flavor {
     return this.atLeast(8, 0, 22) ? 'SHOW REPLICA STATUS' : 'SHOW SLAVE STATUS';
   }
   /**
+   * What a routing health check reads besides the replica status: read_only and the GTID position
+   * this server has applied (MariaDB: gtid_slave_pos, replicated transactions only; MySQL:
+   * gtid_executed). Columns `ro` and `pos`.
+   */
+  get nodeStateSql(): string {
+    return this.isMariaDB
+      ? 'SELECT @@global.read_only AS ro, @@global.gtid_slave_pos AS pos'
+      : 'SELECT @@global.read_only AS ro, @@global.gtid_executed AS pos';
+  }
+
+  /**
+   * The session setting that makes the server report the GTID of each write in its OK packet
+   * (read back with gtidOfResult(), no extra round trip). MariaDB tracks the `last_gtid` variable,
+   * MySQL the session's own GTIDs.
+   */
+  get trackGtidSql(): string {
+    return this.isMariaDB
+      ? "SET SESSION session_track_system_variables = CONCAT_WS(',', @@session.session_track_system_variables, 'last_gtid')"
+      : "SET SESSION session_track_gtids = 'OWN_GTID'";
+  }
+
+  /** The GTID a write reported in its OK packet (after trackGtidSql), or undefined. */
+  gtidOfResult(result: unknown): string | undefined {
+    const changes = (
+      result as { stateChanges?: { systemVariables?: Record<string, string>; gtids?: string[] } }
+    )?.stateChanges;
+    if (!changes) return undefined;
+    if (this.isMariaDB) return changes.systemVariables?.last_gtid || undefined;
+    return changes.gtids && changes.gtids.length > 0 ? changes.gtids.join(',') : undefined;
+  }
+
+  /**
+   * Wait on a replica until it has applied a GTID position: params (position, timeout in seconds),
+   * one column `w` that gtidWaitReached() reads. MariaDB MASTER_GTID_WAIT returns 0 or -1 on
+   * timeout; MySQL WAIT_FOR_EXECUTED_GTID_SET returns 0 or 1 on timeout.
+   */
+  get gtidWaitSql(): string {
+    return this.isMariaDB
+      ? 'SELECT MASTER_GTID_WAIT(?, ?) AS w'
+      : 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS w';
+  }
+
+  gtidWaitReached(value: unknown): boolean {
+    return value !== null && value !== undefined && Number(value) === 0;
+  }
+
+  /**
    * A privilege name as this server spells it. The access file uses the MySQL 8 names plus the
    * MariaDB monitor privileges; MariaDB 10.5+ split REPLICATION CLIENT into BINLOG MONITOR (and
    * reports it under that name) and added SLAVE MONITOR for replica status; MySQL folds both back

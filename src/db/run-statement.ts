@@ -34,6 +34,15 @@ export interface StatementOptions {
    * Ignored inside transactions (a lost connection there lost the whole transaction).
    */
   idempotent?: boolean;
+  /**
+   * With replicas configured (`connection.replicas`): `primary` sends a `query()` to the primary;
+   * `replica` sends it to a replica even when mysqlops would keep it on the primary (a `WITH` query,
+   * a stored function you know only reads). Default: plain SELECTs that read no session or
+   * server-local state go to replicas, everything else to the primary. `execute()` always goes to
+   * the primary. WARNING: `replica` on a statement that writes breaks the replica's replication.
+   * Ignored without replicas and inside transactions.
+   */
+  route?: 'primary' | 'replica';
 }
 
 /**

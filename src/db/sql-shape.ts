@@ -52,3 +52,24 @@ export function isReadOnlyStatement(sql: string): boolean {
     return false;
   return READ_ONLY.has(leadingKeyword(sql));
 }
+
+// Session state and server-local data that a replica would answer differently (or wrongly).
+const PRIMARY_ONLY =
+  /@|\b(?:GET_LOCK|RELEASE_LOCK|RELEASE_ALL_LOCKS|IS_FREE_LOCK|IS_USED_LOCK|LAST_INSERT_ID|FOUND_ROWS|ROW_COUNT|NEXTVAL|LASTVAL|SETVAL|NEXT\s+VALUE|PREVIOUS\s+VALUE|MASTER_POS_WAIT|MASTER_GTID_WAIT|SOURCE_POS_WAIT|WAIT_FOR_EXECUTED_GTID_SET|CONNECTION_ID|information_schema|performance_schema|mysql\s*\.|sys\s*\.)|\bFOR\s+(?:UPDATE|SHARE)\b|\bLOCK\s+IN\s+SHARE\s+MODE\b|\bINTO\b/i;
+const replicaSafe = new Map<string, boolean>();
+
+/**
+ * True when a statement may be answered by a replica: a plain SELECT that takes no locks, writes
+ * nothing, and reads no session state (`@vars`, `@@vars`, LAST_INSERT_ID(), locks, sequences) or
+ * server-local data (information_schema, performance_schema, mysql.*, sys.*). Everything else
+ * (SHOW, WITH, SELECT ... FOR UPDATE) stays on the primary. String literals are ignored.
+ */
+export function isReplicaSafeRead(sql: string): boolean {
+  const hit = replicaSafe.get(sql);
+  if (hit !== undefined) return hit;
+  const bare = sql.replace(/'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"/g, "''");
+  const safe = leadingKeyword(sql) === 'SELECT' && !PRIMARY_ONLY.test(bare);
+  if (replicaSafe.size >= CACHE_LIMIT) replicaSafe.clear();
+  replicaSafe.set(sql, safe);
+  return safe;
+}

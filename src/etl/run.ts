@@ -11,6 +11,7 @@ import {
   type ContextualDatabase,
   DatabaseManager,
   type DatabaseManagerConfig,
+  primaryOnly,
   quoteId,
 } from '../db/index.js';
 import { isConnectionLost, MysqlopsError, UsageError } from '../errors.js';
@@ -85,7 +86,10 @@ export async function runEtl(
   const report = options.onProgress ?? (() => {});
   // One connection per worker running at once (incremental pipelines run side by side), plus one.
   const connections = pipelines.reduce((n, p) => n + (DEFINITIONS[p].partitioned ? workers : 1), 1);
-  const manager = new DatabaseManager({ ...config, pool: { ...config.pool, size: connections } });
+  const manager = new DatabaseManager({
+    ...primaryOnly(config),
+    pool: { ...config.pool, size: connections },
+  });
   let locks: LockSession | undefined;
   try {
     await manager.initialize();

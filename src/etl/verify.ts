@@ -4,7 +4,13 @@
  * created_at/updated_at), and customers.segment with the rebuilt customer report. Changes nothing;
  * the temporary tables vanish with the connection.
  */
-import { DatabaseManager, type DatabaseManagerConfig, quoteId, type Transaction } from '../db/index.js';
+import {
+  DatabaseManager,
+  type DatabaseManagerConfig,
+  primaryOnly,
+  quoteId,
+  type Transaction,
+} from '../db/index.js';
 import { MysqlopsError } from '../errors.js';
 import { DEFINITIONS, type Targets } from './pipelines/index.js';
 import { FULL_BUILD_SESSION, FULL_BUILD_TMP_TABLE_BYTES, resolvePipelines } from './run.js';
@@ -62,7 +68,7 @@ export async function verifyEtl(
 ): Promise<VerifyEtlResult> {
   const pipelines = resolvePipelines(options.pipelines);
   const limit = options.limit ?? 20;
-  const db = new DatabaseManager({ ...config, pool: { ...config.pool, size: 1 } });
+  const db = new DatabaseManager({ ...primaryOnly(config), pool: { ...config.pool, size: 1 } });
   try {
     const [log] = await db.query<{ n: number }>(
       'SELECT (SELECT COUNT(*) FROM etl_change_log) + (SELECT COUNT(*) FROM etl_pending) AS n',

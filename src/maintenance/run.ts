@@ -4,7 +4,7 @@
  */
 import { backupSettings, withBackupLock } from '../backup/index.js';
 import type { MysqlopsConfig } from '../config/index.js';
-import { DatabaseManager } from '../db/index.js';
+import { DatabaseManager, primaryOnly } from '../db/index.js';
 import { MysqlopsError, UsageError } from '../errors.js';
 import type { ScheduledJob } from '../etl/index.js';
 import { analyzeTables } from './analyze.js';
@@ -119,7 +119,7 @@ export function maintenanceJobs(config: MysqlopsConfig): ScheduledJob[] {
       name: 'maintenance',
       cron,
       run: async () => {
-        const db = new DatabaseManager({ ...config, pool: { ...config.pool, size: 2 } });
+        const db = new DatabaseManager({ ...primaryOnly(config), pool: { ...config.pool, size: 2 } });
         try {
           const reports = await runMaintenance(db, config);
           const failed = reports.flatMap((r) =>

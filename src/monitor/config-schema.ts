@@ -50,6 +50,16 @@ export const HEALTH_LEVELS = {
   etlAgeMinutes: 'up',
   /** Hours the oldest unsealed audit row has waited for `audit seal`. Default 24 / 168. */
   auditUnsealedHours: 'up',
+  /**
+   * Galera only: share of time replication was paused by flow control (wsrep_flow_control_paused,
+   * since the last FLUSH STATUS), %. Default 10 / 50.
+   */
+  galeraFlowControlPausedPct: 'up',
+  /**
+   * Galera only: average length of the receive queue (wsrep_local_recv_queue_avg): writesets
+   * waiting to be applied on this node. Default 10 / 100.
+   */
+  galeraRecvQueueAvg: 'up',
 } as const;
 /** The name of a level-type threshold (a key of HEALTH_LEVELS), e.g. `connectionsPct`. */
 export type HealthLevelName = keyof typeof HEALTH_LEVELS;
@@ -123,6 +133,8 @@ export function healthDefaults(deployed: boolean): HealthConfig {
       backupAgeHours: { warning: 26, critical: 50 },
       etlAgeMinutes: { warning: 120, critical: 360 },
       auditUnsealedHours: { warning: 24, critical: 168 },
+      galeraFlowControlPausedPct: { warning: 10, critical: 50 },
+      galeraRecvQueueAvg: { warning: 10, critical: 100 },
     },
   };
 }

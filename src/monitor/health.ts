@@ -10,6 +10,7 @@
  */
 import type { MysqlopsConfig } from '../config/index.js';
 import type { DatabaseManager } from '../db/index.js';
+import { GALERA_VARIABLES, galeraChecks } from './checks-galera.js';
 import { auditCheck, backupCheck, diskCheck, etlCheck } from './checks-operations.js';
 import {
   binlogCheck,
@@ -83,7 +84,9 @@ export async function runHealthChecks(
   }
   const first = counterSample(status, now());
   first.deadlocks = await readDeadlocks(db, status);
-  const vars = await readGlobalVariables(db, ['max_connections']).catch(() => new Map<string, string>());
+  const vars = await readGlobalVariables(db, ['max_connections', ...GALERA_VARIABLES]).catch(
+    () => new Map<string, string>(),
+  );
 
   checks.push(serverCheck(status, db.flavor.label, health));
   checks.push(connectionsCheck(status, vars, t));
@@ -100,6 +103,7 @@ export async function runHealthChecks(
     failed({ name: 'replication_threads', title: 'Replication threads' }, err),
   ]);
   checks.push(...replication);
+  checks.push(...galeraChecks(status, vars, t, options.galeraExpectedNodes));
   checks.push(await guard({ name: 'binlog_space', title: 'Binary log space' }, () => binlogCheck(db, t)));
   checks.push(
     await guard({ name: 'disk_space', title: 'Data directory free space' }, () => diskCheck(db, config, t)),

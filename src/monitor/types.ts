@@ -53,6 +53,11 @@ export interface HealthOptions {
   schema?: string;
   /** Time source, for tests of ages. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Galera only: how many nodes the cluster should have. Default: the number of addresses in the
+   * node's wsrep_cluster_address (gcomm://a,b,c is 3); set it when that lists only some nodes.
+   */
+  galeraExpectedNodes?: number;
 }
 
 /** One statement digest, pt-query-digest style (timings in milliseconds). */

@@ -23,12 +23,19 @@ export function userArgs(): string[] {
 }
 
 /** The initialisation command line for the flavor. `--no-defaults` must come first. */
-export function initCommand(binary: ServerBinary, dataDir: string): { file: string; args: string[] } {
+export function initCommand(
+  binary: ServerBinary,
+  dataDir: string,
+  tmpDir?: string,
+): { file: string; args: string[] } {
+  // The sandbox's own tmpdir, as for the server: initialisations running side by side in /tmp
+  // have failed deleting each other's internal temporary tables.
+  const tmp = tmpDir ? [`--tmpdir=${tmpDir}`] : [];
   if (binary.flavor === 'mysql') {
     // Creates root@localhost with an empty password; the init file sets the real one on first start.
     return {
       file: binary.server,
-      args: ['--no-defaults', '--initialize-insecure', `--datadir=${dataDir}`, ...userArgs()],
+      args: ['--no-defaults', '--initialize-insecure', `--datadir=${dataDir}`, ...tmp, ...userArgs()],
     };
   }
   if (!binary.installDb) throw new Error('mariadb-install-db path missing');
@@ -39,6 +46,7 @@ export function initCommand(binary: ServerBinary, dataDir: string): { file: stri
     // ('socket') would tie root to the OS user running the server.
     '--auth-root-authentication-method=normal',
     '--skip-test-db',
+    ...tmp,
     ...userArgs(),
   ];
   // A tarball install keeps the script in <basedir>/scripts and cannot find mariadbd on its own.
@@ -78,7 +86,8 @@ export async function initDataDir(
       fs.rmSync(path.join(paths.dir, entry), { recursive: true, force: true });
   }
   const tmp = `${paths.dataDir}.init-${randomBytes(4).toString('hex')}`;
-  const { file, args } = initCommand(binary, tmp);
+  fs.mkdirSync(paths.tmpDir, { recursive: true, mode: 0o700 });
+  const { file, args } = initCommand(binary, tmp, paths.tmpDir);
   appendLine(
     paths.errorLog,
     `${new Date().toISOString()} [mysqlops] initialising ${paths.dataDir}: ${file} ${args.join(' ')}`,

@@ -65,7 +65,7 @@ export async function seed(config: DatabaseManagerConfig, options: SeedOptions =
   const database = config.connection.database;
   const admin = new DatabaseManager({
     ...config,
-    connection: { ...config.connection, database: undefined },
+    connection: { ...config.connection, database: undefined, replicas: [] },
     pool: { ...config.pool, size: 2 },
   });
   let lock: Connection | undefined;

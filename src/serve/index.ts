@@ -15,7 +15,7 @@ import { backupJobs } from '../backup/index.js';
 import type { MysqlopsConfig } from '../config/index.js';
 import { readSecretFile } from '../config/read-files.js';
 import { type Dashboard, startDashboard } from '../dashboard/index.js';
-import { DatabaseManager } from '../db/index.js';
+import { DatabaseManager, primaryOnly } from '../db/index.js';
 import { MysqlopsError } from '../errors.js';
 import { Scheduler, type SchedulerEvent } from '../etl/index.js';
 import { maintenanceJobs } from '../maintenance/index.js';
@@ -66,7 +66,7 @@ const HEALTH_MAX_AGE_MS = 10_000;
 export async function startServe(config: MysqlopsConfig, options: ServeOptions = {}): Promise<ServeHandle> {
   const emit = options.onEvent ?? (() => {});
   const token = readToken(config);
-  const db = new DatabaseManager(config);
+  const db = new DatabaseManager(primaryOnly(config));
   let dashboard: Dashboard | undefined;
   let scheduler: Scheduler | undefined;
   let alertTimer: NodeJS.Timeout | undefined;

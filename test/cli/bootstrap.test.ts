@@ -39,7 +39,7 @@ describe('bootstrap.sh without the rights to install', () => {
     'names openssl, and only openssl, when it is all that is missing',
     () => {
       // Everything else bootstrap checks for is there (backup tools included).
-      const r = bootstrap(['zstd', 'mydumper', 'myloader', 'promtool', 'chromium']);
+      const r = bootstrap(['zstd', 'mydumper', 'myloader', 'promtool', 'chromium', 'mariadb-backup']);
       expect(r.status).toBe(2);
       expect(r.stderr).toContain('openssl');
       expect(r.stderr).not.toMatch(/MySQL or MariaDB server/);

@@ -20,6 +20,13 @@ describe('built-in defaults', () => {
       pool: { size: 10, acquireTimeoutMs: 10_000, idleCheckMs: 30_000, maxPreparedStatements: 128 },
       monitoring: { slowQueryMs: 200, enabled: true },
       transactions: { maxRetries: 5, baseBackoffMs: 20, maxBackoffMs: 1000 },
+      routing: {
+        mode: 'replication',
+        maxLagSeconds: 5,
+        checkIntervalMs: 1000,
+        readYourWrites: 'wait',
+        waitTimeoutMs: 1000,
+      },
       sandbox: { name: 'default', home: path.join(cwd, '.mysqlops') },
       backup: {
         retentionDays: 7,

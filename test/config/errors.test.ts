@@ -93,9 +93,9 @@ describe('every failure is a ConfigError naming where the value came from', () =
     write(cwd, 'mysqlops.config.yaml', 'connection:\n  prot: 3307\npools: {}\nenvironments:\n  prod: {}\n');
     const err = configError(() => load(cwd));
     expect(lines(err.issues)).toEqual([
-      'mysqlops.config.yaml: connection.prot: unknown key (allowed: host, port, socket, user, password, passwordFile, database, ssl, connectTimeoutMs)',
+      'mysqlops.config.yaml: connection.prot: unknown key (allowed: host, port, socket, user, password, passwordFile, database, ssl, connectTimeoutMs, replicas)',
       'mysqlops.config.yaml: environments.prod: unknown key (allowed: development, test, staging, production)',
-      'mysqlops.config.yaml: pools: unknown key (allowed: connection, pool, monitoring, transactions, sandbox, backup, etl, serve, alerts, health, maintenance, environments)',
+      'mysqlops.config.yaml: pools: unknown key (allowed: connection, pool, monitoring, transactions, routing, sandbox, backup, etl, serve, alerts, health, maintenance, environments)',
     ]);
   });
 

@@ -46,6 +46,7 @@ const COVERED = [
   'docs/operations/backup-and-restore.md',
   'docs/operations/deployment.md',
   'docs/operations/maintenance.md',
+  'docs/operations/scale-out.md',
   'docs/operations/server-config.md',
   'docs/procedures/README.md',
   'docs/schema.md',

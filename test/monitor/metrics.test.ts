@@ -16,7 +16,7 @@ import { DatabaseManager } from '../../src/db/index.js';
 import { runEtl } from '../../src/etl/index.js';
 import { Exposition } from '../../src/monitor/metrics/exposition.js';
 import { createMetrics } from '../../src/monitor/metrics/index.js';
-import { writeReplicaStatus } from '../../src/monitor/metrics/server.js';
+import { writeGlobalStatus, writeReplicaStatus } from '../../src/monitor/metrics/server.js';
 import type { TestDatabase } from '../support/db.js';
 import { sandboxEndpoint } from '../support/db.js';
 import { freePort } from '../support/net.js';
@@ -487,8 +487,23 @@ async function exportedNames(): Promise<Set<string>> {
   const replica = new Exposition();
   writeReplicaStatus(replica, [REPLICA_ROW]);
   for (const n of sampleNames(parseExposition(replica.toString()))) names.add(n);
+  // The run's sandbox is not a Galera node: its wsrep status is what a node of a cluster shows.
+  const galera = new Exposition();
+  writeGlobalStatus(galera, GALERA_STATUS_ROWS);
+  for (const n of sampleNames(parseExposition(galera.toString()))) names.add(n);
   return names;
 }
+
+/** SHOW GLOBAL STATUS rows of a Synced Galera node (the numeric ones monitoring/alerts/galera.yaml reads). */
+const GALERA_STATUS_ROWS = [
+  { Variable_name: 'wsrep_cluster_size', Value: '3' },
+  { Variable_name: 'wsrep_cluster_status', Value: 'Primary' },
+  { Variable_name: 'wsrep_local_state', Value: '4' },
+  { Variable_name: 'wsrep_ready', Value: 'ON' },
+  { Variable_name: 'wsrep_flow_control_paused_ns', Value: '0' },
+  { Variable_name: 'wsrep_local_recv_queue_avg', Value: '0.1' },
+  { Variable_name: 'wsrep_evs_repl_latency', Value: '0.0001/0.0002/0.0003/0.00005/12' },
+];
 
 /** The columns of MariaDB's SHOW SLAVE STATUS that carry numbers, as a running replica shows them. */
 const REPLICA_ROW = {

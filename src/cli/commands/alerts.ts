@@ -124,7 +124,7 @@ async function healthReport(ctx: CliContext): Promise<HealthReport> {
   // No database selected: a missing DB_NAME schema must not read as "server unreachable".
   const db = new DatabaseManager({
     ...config,
-    connection: { ...config.connection, database: undefined },
+    connection: { ...config.connection, database: undefined, replicas: [] },
     pool: { ...config.pool, size: Math.min(config.pool.size, 2) },
   });
   try {

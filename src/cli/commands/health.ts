@@ -26,7 +26,7 @@ Exit codes: 0 no check critical, 1 a check is critical (or the server is unreach
       // Not opened through openDatabase: an unreachable server must still produce a report.
       const db = new DatabaseManager({
         ...config,
-        connection: { ...config.connection, database: undefined },
+        connection: { ...config.connection, database: undefined, replicas: [] },
         pool: { ...config.pool, size: Math.min(config.pool.size, 2) },
       });
       let report: HealthReport;

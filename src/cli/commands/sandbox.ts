@@ -6,6 +6,13 @@ import type { Command } from 'commander';
 import { loadSandboxSettings } from '../../config/index.js';
 import { UsageError } from '../../errors.js';
 import {
+  destroyTopology,
+  readTopology,
+  startTopology,
+  type TopologyStatus,
+  topologyStatus,
+} from '../../replication/index.js';
+import {
   destroySandbox,
   parsePort,
   type SandboxInfo,
@@ -16,11 +23,22 @@ import {
 } from '../../sandbox/index.js';
 import type { CliContext } from '../context.js';
 import { keyValueTable } from '../output.js';
+import { renderTopology } from './replication.js';
+import {
+  galeraDestroy,
+  galeraStart,
+  galeraStatus,
+  galeraStop,
+  isGaleraCluster,
+  parseGaleraNodes,
+} from './sandbox-galera.js';
 
 interface SandboxFlags {
   name?: string;
   port?: number;
   yes?: boolean;
+  replicas?: number;
+  galera?: number;
 }
 
 export function registerSandbox(program: Command, context: () => CliContext): void {
@@ -45,19 +63,50 @@ generated root password in root.password (mode 0600). Commands that find no DB_H
       'TCP port on 127.0.0.1 (default: the one used before, else a free one)',
       (value: string) => parsePort(value),
     )
+    .option(
+      '--replicas <n>',
+      'also run N GTID replicas NAME-r1..rN, provisioned from a backup of this sandbox (1-9)',
+      parseReplicas,
+    )
+    .option(
+      '--galera <n>',
+      'run a Galera cluster of N MariaDB nodes NAME-g1..gN instead (stop/status/destroy --name NAME then act on all)',
+      parseGaleraNodes,
+    )
     .action(async (flags: SandboxFlags) => {
       const ctx = context();
+      if (flags.galera !== undefined) {
+        if (flags.replicas !== undefined || flags.port !== undefined)
+          throw new UsageError(
+            '--galera cannot be combined with --replicas or --port',
+            'node ports are picked per node',
+          );
+        await galeraStart(ctx, options(ctx, flags), flags.galera);
+        return;
+      }
       const info = await startSandbox({
         ...options(ctx, flags),
         onProgress: (e) => ctx.out.progress(e.message),
       });
-      ctx.out.result(info, () => render(info));
+      if (flags.replicas === undefined) {
+        ctx.out.result(info, () => render(info));
+        return;
+      }
+      const opts = options(ctx, flags);
+      const topology = await startTopology({
+        home: opts.home as string,
+        name: opts.name,
+        replicas: flags.replicas,
+        onProgress: (e) => ctx.out.progress(e.message),
+      });
+      ctx.out.result({ ...info, topology }, () => withTopology(info, topology));
     });
 
   withName(sandbox.command('stop'))
     .description('stop the sandbox gracefully (kills it if it does not stop within 60 s)')
     .action(async (flags: SandboxFlags) => {
       const ctx = context();
+      if (isGaleraCluster(options(ctx, flags))) return galeraStop(ctx, options(ctx, flags));
       const info = await stopSandbox({
         ...options(ctx, flags),
         onProgress: (e) => ctx.out.progress(e.message),
@@ -69,8 +118,13 @@ generated root password in root.password (mode 0600). Commands that find no DB_H
     .description('say whether the sandbox runs, where, and why it failed if it crashed (exit 1 when crashed)')
     .action(async (flags: SandboxFlags) => {
       const ctx = context();
-      const info = await sandboxStatus(options(ctx, flags));
-      ctx.out.result(info, () => render(info));
+      const opts = options(ctx, flags);
+      if (isGaleraCluster(opts)) return galeraStatus(ctx, opts);
+      const info = await sandboxStatus(opts);
+      const topology = readTopology(opts)
+        ? await topologyStatus({ home: opts.home as string, name: opts.name })
+        : undefined;
+      ctx.out.result(topology ? { ...info, topology } : info, () => withTopology(info, topology));
       if (info.state === 'crashed') process.exitCode = 1;
     });
 
@@ -86,6 +140,16 @@ generated root password in root.password (mode 0600). Commands that find no DB_H
           `this deletes ${info.dir} and all data in it`,
           'run again with --yes to confirm',
         );
+      }
+      if (isGaleraCluster(opts)) return galeraDestroy(ctx, opts);
+      if (readTopology(opts)) {
+        // A replica topology goes as a whole: every node (replicas, a promoted primary) and its record.
+        const nodes = await destroyTopology({ home: opts.home as string, name: opts.name });
+        ctx.out.result(
+          { ok: true, destroyed: opts.name, nodes },
+          () => `topology "${opts.name}" destroyed: ${nodes.join(', ')}`,
+        );
+        return;
       }
       await destroySandbox({ ...opts, onProgress: (e) => ctx.out.progress(e.message) });
       ctx.out.result({ ok: true, destroyed: opts.name }, () => `sandbox "${opts.name}" destroyed`);
@@ -103,6 +167,19 @@ function options(ctx: CliContext, flags: SandboxFlags): SandboxOptions & { name:
     home: settings.home,
     ...(flags.port !== undefined ? { port: flags.port } : {}),
   };
+}
+
+/** `--replicas`: a whole number from 1 to 9. */
+function parseReplicas(value: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 9)
+    throw new UsageError(`invalid --replicas ${JSON.stringify(value)}: expected 1 to 9`);
+  return n;
+}
+
+/** The sandbox, then its replica topology when it has one. */
+function withTopology(info: SandboxInfo, topology: TopologyStatus | undefined): string {
+  return topology ? `${render(info)}\n\n${renderTopology(topology)}` : render(info);
 }
 
 function render(info: SandboxInfo): string {

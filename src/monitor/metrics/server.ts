@@ -176,9 +176,31 @@ export function writeGlobalStatus(out: Exposition, rows: readonly NameValueRow[]
       ],
     ]);
   }
+  writeEvsLatency(out, texts.get('wsrep_evs_repl_latency'));
+}
+
+/**
+ * wsrep_evs_repl_latency (`min/avg/max/stdev/sample_size` of the group communication round trip,
+ * seconds) as mysqld_exporter splits it: `mysql_galera_evs_repl_latency_{min,avg,max}_seconds`,
+ * `..._stdev` and `..._sample_size`. Nothing when the value is missing or malformed.
+ */
+function writeEvsLatency(out: Exposition, raw: string | undefined): void {
+  const parts = raw?.split('/').map((p) => parseServerValue(p.trim()));
+  if (parts?.length !== 5 || parts.some((p) => p === undefined)) return;
+  const names = ['min_seconds', 'avg_seconds', 'max_seconds', 'stdev', 'sample_size'] as const;
+  const help = ['Min value.', 'Average value.', 'Max value.', 'Standard Deviation.', 'Sample size.'];
+  names.forEach((n, i) => {
+    out.single(
+      `mysql_galera_evs_repl_latency_${n}`,
+      'gauge',
+      `PXC/Galera group communication latency. ${help[i]}`,
+      parts[i] as number,
+    );
+  });
 }
 
 const GALERA_STATUS_TEXT = new Set([
+  'wsrep_evs_repl_latency',
   'wsrep_local_state_uuid',
   'wsrep_cluster_state_uuid',
   'wsrep_provider_version',
