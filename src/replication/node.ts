@@ -54,9 +54,12 @@ export async function requireMariadb(db: DatabaseManager, node: string): Promise
 /**
  * Write the node's own settings to `conf.d/topology.cnf` of its sandbox; they take effect at its
  * next start (the caller also sets the dynamic ones on a running server). Semi-synchronous
- * replication (AFTER_SYNC) is on everywhere: a commit is acknowledged to the client only once a
- * replica has it, so promoting the most advanced replica after a crash loses no acknowledged commit
- * (unless no replica answered within SEMI_SYNC_TIMEOUT_MS and the primary went on asynchronously).
+ * replication (AFTER_SYNC): a commit is acknowledged to the client only once a replica has it, so
+ * promoting the most advanced replica after a crash loses no acknowledged commit (unless no replica
+ * answered within SEMI_SYNC_TIMEOUT_MS and the primary went on asynchronously). The slave side is on
+ * everywhere; the master side only on the writable node: a replica logs what it applies
+ * (log_slave_updates), and as a semi-sync master with no replicas of its own its SQL thread would
+ * wait SEMI_SYNC_TIMEOUT_MS for an acknowledgement nobody sends.
  */
 export async function writeNodeSettings(
   home: string,
@@ -74,7 +77,7 @@ export async function writeNodeSettings(
     `read_only = ${settings.readOnly ? 'ON' : 'OFF'}`,
     'log_slave_updates = ON',
     'report_host = 127.0.0.1',
-    'rpl_semi_sync_master_enabled = ON',
+    `rpl_semi_sync_master_enabled = ${settings.readOnly ? 'OFF' : 'ON'}`,
     'rpl_semi_sync_slave_enabled = ON',
     'rpl_semi_sync_master_wait_point = AFTER_SYNC',
     `rpl_semi_sync_master_timeout = ${SEMI_SYNC_TIMEOUT_MS}`,
@@ -95,7 +98,7 @@ export async function applyNodeSettings(
   await db.execute(`SET GLOBAL read_only = ${settings.readOnly ? 'ON' : 'OFF'}`);
   await db.execute('SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC');
   await db.execute(`SET GLOBAL rpl_semi_sync_master_timeout = ${SEMI_SYNC_TIMEOUT_MS}`);
-  await db.execute('SET GLOBAL rpl_semi_sync_master_enabled = ON');
+  await db.execute(`SET GLOBAL rpl_semi_sync_master_enabled = ${settings.readOnly ? 'OFF' : 'ON'}`);
   await db.execute('SET GLOBAL rpl_semi_sync_slave_enabled = ON');
 }
 

@@ -147,6 +147,8 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
   const gtid = await withNode(home, me.node, async (db) => {
     await db.execute('STOP SLAVE');
     await db.execute('RESET SLAVE ALL');
+    // A replica runs without the semi-sync master side (see writeNodeSettings); the primary needs it.
+    await db.execute('SET GLOBAL rpl_semi_sync_master_enabled = ON');
     await db.execute('SET GLOBAL read_only = OFF');
     const [p] = await db.query<{ p: string }>('SELECT @@gtid_current_pos AS p');
     return p?.p ?? '';
@@ -175,6 +177,7 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
     await withNode(home, oldPrimary, async (db) => {
       await db.execute('STOP SLAVE');
       await db.execute('RESET SLAVE ALL');
+      await db.execute('SET GLOBAL rpl_semi_sync_master_enabled = OFF');
       // A former primary's applied history is its binary log: continue from there.
       const [p] = await db.query<{ p: string }>('SELECT @@gtid_binlog_pos AS p');
       await db.execute(`SET GLOBAL gtid_slave_pos = ${sqlLiteral(p?.p ?? '')}`);
