@@ -4,10 +4,10 @@
  * resolved form the planner works from. Every problem is reported with its path, all at once.
  */
 import * as fs from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { isValidIdentifier } from '../db/index.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { yaml } from '../lazy-yaml.js';
 import { accountNameProblem, hostProblem } from './names.js';
 
 /** Privileges that only exist on `*.*`. SUPER, FILE, SHUTDOWN, CREATE USER, ALL are never accepted. */
@@ -309,7 +309,7 @@ export function loadAccessFile(
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = yaml().parse(text);
   } catch (err) {
     throw new ConfigError([
       { path: name, message: `not valid YAML: ${(err as Error).message.split('\n')[0]}` },

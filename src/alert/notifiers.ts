@@ -4,7 +4,6 @@
  * puts its URL (a secret: the webhook path is the credential; the SMTP URL may hold a password) in
  * an error message.
  */
-import nodemailer from 'nodemailer';
 import type { Secret } from '../secret.js';
 import { emailContent, slackPayload } from './message.js';
 import { DeliveryError } from './retry.js';
@@ -77,7 +76,10 @@ export class EmailNotifier implements Notifier {
   }
 
   async send(notification: AlertNotification, signal: AbortSignal): Promise<void> {
-    // One connection per message: alerts are rare, and a pooled connection would outlive the run.
+    // Loaded on first use: importing mysqlops (an application's connection manager) must not pay
+    // nodemailer's memory. One connection per message: alerts are rare, and a pooled connection
+    // would outlive the run.
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({ url: this.#options.smtpUrl.reveal() });
     const content = emailContent(notification);
     let stop = () => {};

@@ -6,9 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { ConfigIssue } from '../errors.js';
+import { yaml } from '../lazy-yaml.js';
 import { Secret } from '../secret.js';
 import { configFileSchema, type FileSection, parseKeepingValid } from './file-schema.js';
 import { dot, issuesFromZod, joinPath } from './issues.js';
@@ -85,6 +85,7 @@ export function loadConfigFile(
  */
 function parseText(source: string, file: string, name: string, issues: ConfigIssue[]): unknown {
   const kind = file.endsWith('.json') ? 'JSON' : 'YAML';
+  const { LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(source, { prettyErrors: false, lineCounter: lines });
   if (doc.errors.length > 0) {
