@@ -17,6 +17,10 @@ export interface GaleraNodePorts {
   sst: number;
 }
 
+/**
+ * How a joining node receives its full snapshot (SST): `rsync` needs no account; `mariabackup` logs
+ * in to the donor and is chosen as root or when rsync is missing (see chooseSstMethod).
+ */
 export type SstMethod = 'rsync' | 'mariabackup';
 
 export interface GaleraCnfInput {

@@ -41,11 +41,14 @@ export const PROVIDER_PATHS = [
   '/usr/lib64/galera/libgalera_smm.so',
 ];
 
+/** Nodes a new cluster gets when `nodes` is not given: the smallest count that keeps quorum when one node fails. */
 export const DEFAULT_NODES = 3;
+/** The most nodes one cluster may have; a larger `nodes` is refused with a UsageError. */
 export const MAX_NODES = 9;
 /** A joiner may copy the whole data directory (SST) before it answers: give it longer than a start. */
 export const DEFAULT_CLUSTER_TIMEOUT_MS = 180_000;
 
+/** Which cluster to act on, and how: shared by start, stop, status and destroy (status ignores the progress and timeout). */
 export interface GaleraClusterOptions {
   /** Cluster name (default 'galera'); the node sandboxes are `<name>-g1..gN`. At most 28 characters. */
   name?: string;
@@ -57,6 +60,7 @@ export interface GaleraClusterOptions {
   timeoutMs?: number;
 }
 
+/** One node of a cluster as last seen: its sandbox, its loopback ports and, when it answered, its wsrep state. */
 export interface GaleraNodeInfo {
   /** 1-based position; node 1 bootstraps a new cluster. */
   index: number;
@@ -67,6 +71,10 @@ export interface GaleraNodeInfo {
   wsrep?: WsrepStatus;
 }
 
+/**
+ * A cluster as its manifest records it plus each node's live state; returned by start, stop and
+ * status. `sstMethod` is the snapshot transfer chosen when the cluster was created.
+ */
 export interface GaleraClusterInfo {
   name: string;
   kind: 'galera';

@@ -38,6 +38,10 @@ export function validateClusterName(name: string): void {
   }
 }
 
+/**
+ * The sandbox name of node `index` (1-based) of Galera cluster `cluster`: `<cluster>-g<index>`.
+ * Use it to reach one node with the sandbox functions (sandboxConnection, sandboxStatus).
+ */
 export function nodeName(cluster: string, index: number): string {
   return `${cluster}-g${index}`;
 }

@@ -41,6 +41,11 @@ export function replicaConnection(primary: ConnectionInput, replica: ReplicaInpu
   };
 }
 
+/**
+ * Where and how to connect, decided once: the driver options plus a password-free description and
+ * the parts (host/port or socket, user, database) for messages. `sandbox` is set only when the
+ * target is the local sandbox; `host` and `port` are unset for a plain socket connection.
+ */
 export interface ResolvedTarget {
   /** mysql2 options (holds the password: never log this object). */
   options: PoolOptions;
@@ -54,6 +59,12 @@ export interface ResolvedTarget {
   sandbox?: string;
 }
 
+/**
+ * Decide the server to connect to: the local sandbox when `usesSandbox` is true or neither host nor
+ * socket is configured, else the socket, else host:port (default 3306, user `app_user`). Throws
+ * E_NO_SERVER when the sandbox it falls back to does not exist. The result holds the plain
+ * password in `options`: never log it.
+ */
 export function resolveTarget(
   connection: ConnectionInput,
   sandbox: Partial<SandboxConfig> | undefined,

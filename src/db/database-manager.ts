@@ -95,10 +95,17 @@ export function primaryOnly<C extends DatabaseManagerConfig>(config: C): C {
   return { ...config, connection: { ...config.connection, replicas: [] } };
 }
 
+/** What a DatabaseManager needs besides its config. `logger` (pino-compatible) receives warnings such as slow queries; without one nothing is logged. */
 export interface DatabaseManagerOptions {
   logger?: Logger;
 }
 
+/**
+ * The result of `db.health()`, a liveness probe that never throws: `ok` is false and `error` set when
+ * `SELECT 1` failed. `latencyMs` is the probe's round trip; `flavor` and `version` appear once the
+ * manager has connected; `queries` counts since the manager was created (zeros with monitoring
+ * disabled).
+ */
 export interface HealthReport {
   ok: boolean;
   latencyMs: number;
@@ -110,6 +117,11 @@ export interface HealthReport {
   error?: { code: string; message: string };
 }
 
+/**
+ * What `db.serverInfo()` reads from the server (what `mysqlops status` prints). `uptimeSeconds` is
+ * in seconds; `database` is null when no default database is selected, `tlsCipher` null when the
+ * connection is not encrypted.
+ */
 export interface ServerInfo {
   flavor: 'mariadb' | 'mysql';
   label: string;
@@ -124,6 +136,11 @@ export interface ServerInfo {
   target: string;
 }
 
+/**
+ * The events a DatabaseManager emits, with their arguments. `retry` fires before a transaction is
+ * re-run after a deadlock or lock wait timeout (`delayMs` is the wait before it); `reconnect` when a
+ * dead idle connection was replaced on checkout. A listener that throws does not fail the statement.
+ */
 export interface DatabaseManagerEvents {
   slowQuery: [SlowQuery];
   retry: [{ attempt: number; errno: number | undefined; delayMs: number }];

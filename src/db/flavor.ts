@@ -5,6 +5,7 @@
 
 export type FlavorKind = 'mariadb' | 'mysql';
 
+/** The numeric server version; all zeros when the version string cannot be parsed. Compare with Flavor.atLeast. */
 export interface ServerVersion {
   major: number;
   minor: number;
@@ -21,6 +22,11 @@ export interface TimedStatement {
 // ER_STATEMENT_TIMEOUT (MariaDB), ER_QUERY_TIMEOUT (MySQL 5.7.8+), ER_QUERY_INTERRUPTED with a timer.
 const TIMEOUT_ERRNOS = new Set([1969, 3024]);
 
+/**
+ * MySQL or MariaDB, and which version: the object feature code asks instead of parsing version
+ * strings (statement time limits, GTID syntax, error meanings). A DatabaseManager exposes its own
+ * as `db.flavor` once initialized; `Flavor.detect()` builds one from `VERSION()`.
+ */
 export class Flavor {
   readonly kind: FlavorKind;
   readonly version: ServerVersion;

@@ -19,6 +19,7 @@ export interface PoolSettings {
   maxPreparedStatements: number;
 }
 
+/** A snapshot of the connection pool, for `db.poolStats()`, health reports and metrics. A `waiting` above 0 means the pool is too small or connections are held too long. */
 export interface PoolStats {
   /** Connections open (in use + idle). */
   size: number;

@@ -24,6 +24,11 @@ export interface ShapeStats {
   readonly buckets: Float64Array;
 }
 
+/**
+ * Counters for one statement shape (the SQL with values replaced by `?`), as `db.queryStats()`
+ * returns them, costliest first. Times are in ms; `rows` counts rows returned or affected. Shapes
+ * beyond the first 500 are counted together under `(other)`.
+ */
 export interface ShapeSummary {
   shape: string;
   calls: number;

@@ -14,6 +14,7 @@ import {
 } from '../errors.js';
 import type { Flavor } from './flavor.js';
 
+/** Per-statement options for `query()`, `execute()` and a transaction's statements; all optional and off by default. */
 export interface StatementOptions {
   /**
    * Server-side time limit for this statement in ms (MariaDB: max_statement_time; MySQL:

@@ -9,6 +9,11 @@ export const APP_USER_VARIABLE = '@app_user';
 /** Session variable the audit triggers read for the request id. */
 export const APP_REQUEST_ID_VARIABLE = '@app_request_id';
 
+/**
+ * Who is acting, for the audit trail: passed to `db.withContext()` and set as session variables
+ * before each statement. Both fields are optional; an empty context clears what a pooled connection
+ * carried.
+ */
 export interface SessionContext {
   /** Application-level user (not the database account), e.g. `alice@example.com` or `etl`. */
   user?: string;

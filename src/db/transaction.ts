@@ -8,6 +8,11 @@ import { type ExecuteResult, headerOf, rowsOf } from './results.js';
 import { type Params, type StatementOptions, toQueryError } from './run-statement.js';
 import { sqlShape } from './sql-shape.js';
 
+/**
+ * How `db.transaction()` opens and retries a transaction. `isolationLevel` defaults to the server's
+ * (usually REPEATABLE READ); `readOnly` starts it READ ONLY. The callback may run more than once, so
+ * it must not have side effects outside the database.
+ */
 export interface TransactionOptions {
   isolationLevel?: 'READ UNCOMMITTED' | 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
   readOnly?: boolean;

@@ -34,6 +34,7 @@ import {
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
+/** Which replica `promote()` makes the primary, and whether it may switch over from a running primary (`force`). */
 export interface PromoteOptions extends TopologyRef {
   home: string;
   /** The replica to promote: its sandbox name (`app-r1`) or its short name within the topology (`r1`). */
@@ -45,6 +46,7 @@ export interface PromoteOptions extends TopologyRef {
   onProgress?: (e: { step: string; node: string; message: string }) => void;
 }
 
+/** What a promotion did: the new primary, what became of the old one, and which replicas still need repointing (`skipped`). */
 export interface PromoteResult {
   topology: string;
   /** The new primary (sandbox name). */

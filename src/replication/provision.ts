@@ -40,6 +40,7 @@ export const MAX_REPLICAS = 9;
 const DEFAULT_TIMEOUT_MS = 120_000;
 const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
 
+/** One step of `startTopology()`, sent to `onProgress` (the library never prints); `node` is the sandbox name the step concerns. */
 export interface TopologyProgress {
   /** 'primary', 'replica', 'backup', 'restore', 'replicate', 'catch-up', 'ready'. */
   step: string;
@@ -48,6 +49,10 @@ export interface TopologyProgress {
   message: string;
 }
 
+/**
+ * What `startTopology()` builds: the primary `name` and `replicas` replicas under `home`. Lowering
+ * `replicas` does not remove existing replicas.
+ */
 export interface StartTopologyOptions extends TopologyRef {
   home: string;
   /** Replicas wanted: `NAME-r1..rN`. Existing ones are started, missing ones provisioned. 1-9. */

@@ -7,6 +7,12 @@ import { sandboxConnection } from '../sandbox/index.js';
 import { type NodeReport, nodeState, readNode, withNode } from './node.js';
 import { type NodeRole, type Promotion, requireTopology, type TopologyRef } from './topology-file.js';
 
+/**
+ * One node of a topology as `topologyStatus()` reads it live. `readOnly`, `gtid` and the replica
+ * fields are null when the node does not run, or runs but could not be read (then `error` says why);
+ * the replica fields (`source`, threads, lag, `received`, `lastError`) are also null on a node that
+ * does not replicate, such as the primary.
+ */
 export interface NodeStatus {
   /** Sandbox name. */
   name: string;
@@ -32,6 +38,7 @@ export interface NodeStatus {
   error?: string;
 }
 
+/** The live state of a whole topology: what `topologyStatus()` and `startTopology()` return; nodes in the order of the topology file. */
 export interface TopologyStatus {
   name: string;
   /** Sandbox name of the current primary. */

@@ -23,6 +23,7 @@ export const REPLICATION_HOST = '127.0.0.1';
 /** A node's part in the topology. `failed`: a former primary that was down when another was promoted. */
 export type NodeRole = 'primary' | 'replica' | 'failed';
 
+/** One node as the topology file records it (its role and server_id), not its live state (topologyStatus() reads that). */
 export interface TopologyNode {
   /** Sandbox name of the node. */
   name: string;
@@ -41,6 +42,10 @@ export interface Promotion {
   forced: boolean;
 }
 
+/**
+ * The topology record, `HOME/topology/NAME/topology.json`: which node is the primary now, every
+ * node, and the promotions so far. Times are ISO 8601 strings. It holds no password.
+ */
 export interface TopologyState {
   format: 1;
   /** The topology's name: the sandbox name of its first primary. */
@@ -54,6 +59,7 @@ export interface TopologyState {
   promotions: Promotion[];
 }
 
+/** Names a replication topology; the base of every topology function's options. Both fields default. */
 export interface TopologyRef {
   /** Topology name (the first primary's sandbox name); default 'default'. */
   name?: string;
