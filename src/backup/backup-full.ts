@@ -343,7 +343,6 @@ async function dumpChunk(
   }
 }
 
-/** Every table split in several chunks is counted in the snapshot: the chunks must hold exactly its rows. */
 /** The rows of a table in the snapshot (every worker shares it). */
 async function countRows(s: Session, p: TablePlan): Promise<number> {
   const [row] = await s.rows<{ n: Buffer | string | number }>(
@@ -352,7 +351,7 @@ async function countRows(s: Session, p: TablePlan): Promise<number> {
   return Number(String(row?.n ?? -1));
 }
 
-/** Every chunked table's chunks hold exactly the rows the snapshot counts. */
+/** Every table split in several chunks is counted in the snapshot: the chunks must hold exactly its rows. */
 function checkCounts(
   plans: readonly TablePlan[],
   counted: ReadonlyMap<TablePlan, number>,

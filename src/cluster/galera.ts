@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MysqlopsError, UsageError } from '../errors.js';
 import {
+  childEnv,
   destroySandbox,
   findServerBinary,
   type SandboxInfo,
@@ -403,17 +404,6 @@ async function runningNodes(home: string | undefined, m: GaleraManifest): Promis
   return out;
 }
 
-/** The environment of the recovery run: ours without anything that looks secret. */
-function recoveryEnv(): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || /PASSWORD|SECRET|KEY|TOKEN/i.test(k) || k === 'MYSQL_PWD' || k.startsWith('DB_'))
-      continue;
-    out[k] = v;
-  }
-  return out;
-}
-
 /**
  * After a crash (SIGKILL, power cut) grastate.dat says seqno -1: the node does not know which
  * writesets it has and would ask for a full SST. `mariadbd --wsrep-recover` reads the position from
@@ -433,7 +423,7 @@ export async function recoverStartPosition(
   const args = [`--defaults-file=${path.join(dir, 'my.cnf')}`, '--wsrep-recover', `--log-error=${log}`];
   if (process.getuid?.() === 0) args.push('--user=root');
   await new Promise<void>((resolve) => {
-    execFile(findServerBinary().server, args, { timeout: 120_000, env: recoveryEnv() }, () => resolve());
+    execFile(findServerBinary().server, args, { timeout: 120_000, env: childEnv() }, () => resolve());
   });
   let text = '';
   try {

@@ -109,52 +109,69 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
       },
     );
 
+  let forcedPos = '';
   if (forced) {
     report({ step: 'read-only', node: oldPrimary, message: `making ${oldPrimary} read-only` });
-    const pos = await withNode(home, oldPrimary, async (db) => {
+    forcedPos = await withNode(home, oldPrimary, async (db) => {
       await db.execute('SET GLOBAL read_only = ON');
       const [p] = await db.query<{ p: string }>('SELECT @@gtid_binlog_pos AS p');
       return p?.p ?? '';
     });
-    try {
-      report({ step: 'catch-up', node: target.name, message: `waiting for ${target.name} to apply ${pos}` });
-      await withNode(home, target.name, (db) => waitApplied(db, target.name, pos, timeoutMs));
-    } catch (err) {
+  }
+
+  // From here until the target takes writes, a failure after a forced switchover must give the old
+  // primary its writes back: otherwise no node of the topology would take any.
+  const takeOver = async () => {
+    if (forced) {
+      report({
+        step: 'catch-up',
+        node: target.name,
+        message: `waiting for ${target.name} to apply ${forcedPos}`,
+      });
+      await withNode(home, target.name, (db) => waitApplied(db, target.name, forcedPos, timeoutMs));
+    }
+    const replicas = state.nodes.filter((n) => n.role === 'replica');
+    const { running, skipped } = await readCandidates(home, replicas, timeoutMs, report);
+    const me = running.find((c) => c.node === target.name) as Candidate;
+    refuseIfBehind(
+      me,
+      running.filter((c) => c.node !== target.name),
+    );
+
+    // Apply what is already in the relay log before taking writes.
+    const received = me.report.replica?.received ?? null;
+    if (missingTransactions(me.report.gtidCurrentPos, received).length > 0) {
+      report({ step: 'relay-log', node: me.node, message: `${me.node} applies its relay log first` });
+      await withNode(home, me.node, async (db) => {
+        if (!me.report.replica?.sqlRunning) await db.execute('START SLAVE SQL_THREAD');
+        await waitApplied(db, me.node, received ?? '', timeoutMs);
+      });
+    }
+
+    report({ step: 'promote', node: me.node, message: `promoting ${me.node}` });
+    const gtid = await withNode(home, me.node, async (db) => {
+      await db.execute('STOP SLAVE');
+      await db.execute('RESET SLAVE ALL');
+      // A replica runs without the semi-sync master side (see writeNodeSettings); the primary needs it.
+      await db.execute('SET GLOBAL rpl_semi_sync_master_enabled = ON');
+      await db.execute('SET GLOBAL read_only = OFF');
+      const [p] = await db.query<{ p: string }>('SELECT @@gtid_current_pos AS p');
+      return p?.p ?? '';
+    });
+    return { running, skipped, me, gtid };
+  };
+  let taken: Awaited<ReturnType<typeof takeOver>>;
+  try {
+    taken = await takeOver();
+  } catch (err) {
+    if (forced) {
       await withNode(home, oldPrimary, (db) => db.execute('SET GLOBAL read_only = OFF')).catch(
         () => undefined,
       );
-      throw err;
     }
+    throw err;
   }
-
-  const replicas = state.nodes.filter((n) => n.role === 'replica');
-  const { running, skipped } = await readCandidates(home, replicas, timeoutMs, report);
-  const me = running.find((c) => c.node === target.name) as Candidate;
-  refuseIfBehind(
-    me,
-    running.filter((c) => c.node !== target.name),
-  );
-
-  // Apply what is already in the relay log before taking writes.
-  const received = me.report.replica?.received ?? null;
-  if (missingTransactions(me.report.gtidCurrentPos, received).length > 0) {
-    report({ step: 'relay-log', node: me.node, message: `${me.node} applies its relay log first` });
-    await withNode(home, me.node, async (db) => {
-      if (!me.report.replica?.sqlRunning) await db.execute('START SLAVE SQL_THREAD');
-      await waitApplied(db, me.node, received ?? '', timeoutMs);
-    });
-  }
-
-  report({ step: 'promote', node: me.node, message: `promoting ${me.node}` });
-  const gtid = await withNode(home, me.node, async (db) => {
-    await db.execute('STOP SLAVE');
-    await db.execute('RESET SLAVE ALL');
-    // A replica runs without the semi-sync master side (see writeNodeSettings); the primary needs it.
-    await db.execute('SET GLOBAL rpl_semi_sync_master_enabled = ON');
-    await db.execute('SET GLOBAL read_only = OFF');
-    const [p] = await db.query<{ p: string }>('SELECT @@gtid_current_pos AS p');
-    return p?.p ?? '';
-  });
+  const { running, skipped, me, gtid } = taken;
   await writeNodeSettings(home, me.node, {
     serverId: target.serverId,
     readOnly: false,

@@ -18,6 +18,8 @@ import { runDestroy, runKill, runStop } from './stop.js';
 import type { SandboxConnection, SandboxInfo, SandboxOptions, SandboxProgress } from './types.js';
 
 export { findServerBinary } from './binary.js';
+/** Our environment without anything that looks secret, for child processes of the server tools. */
+export { childEnv } from './child-env.js';
 export { MAX_PORT, NAME_PATTERN, NAME_RULE, PORT_RULE, parsePort } from './paths.js';
 export { SandboxStartError } from './start-error.js';
 export type {

@@ -7,6 +7,7 @@ import { loadSandboxSettings } from '../../config/index.js';
 import { UsageError } from '../../errors.js';
 import {
   destroyTopology,
+  MAX_REPLICAS,
   readTopology,
   startTopology,
   type TopologyStatus,
@@ -172,8 +173,8 @@ function options(ctx: CliContext, flags: SandboxFlags): SandboxOptions & { name:
 /** `--replicas`: a whole number from 1 to 9. */
 function parseReplicas(value: string): number {
   const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 9)
-    throw new UsageError(`invalid --replicas ${JSON.stringify(value)}: expected 1 to 9`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_REPLICAS)
+    throw new UsageError(`invalid --replicas ${JSON.stringify(value)}: expected 1 to ${MAX_REPLICAS}`);
   return n;
 }
 
