@@ -16,9 +16,11 @@ import {
   type SandboxInfo,
   type SandboxProgress,
   sandboxConnection,
+  sandboxPaths,
   sandboxStatus,
   startSandbox,
   stopSandbox,
+  writeFileAtomic,
 } from '../sandbox/index.js';
 import { renderGaleraCnf, renderSstAuthCnf, type SstMethod } from './galera-cnf.js';
 import {
@@ -140,19 +142,16 @@ export function chooseSstMethod(
 }
 
 function nodeDir(home: string | undefined, name: string): string {
-  return path.join(path.resolve(home ?? '.mysqlops'), 'sandbox', name);
+  return sandboxPaths({ home, name }).dir;
 }
 
 function confDir(home: string | undefined, name: string): string {
-  return path.join(nodeDir(home, name), 'conf.d');
+  return sandboxPaths({ home, name }).confDir;
 }
 
 function writeFile0600(file: string, text: string, mode = 0o600): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text, { mode });
-  fs.chmodSync(tmp, mode);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, text, mode);
 }
 
 /** Write every node's conf.d/galera.cnf (overwriting: the manifest is the source of truth). */

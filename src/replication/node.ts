@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { escape as sqlLiteral } from 'mysql2';
 import { DatabaseManager } from '../db/index.js';
 import type { SandboxState } from '../sandbox/index.js';
-import { sandboxConnection, sandboxStatus } from '../sandbox/index.js';
+import { sandboxConnection, sandboxPaths, sandboxStatus, writeFileAtomic } from '../sandbox/index.js';
 import type { Secret } from '../secret.js';
 import { ReplicationError } from './errors.js';
 import { covers } from './gtid-position.js';
@@ -66,8 +66,7 @@ export async function writeNodeSettings(
   name: string,
   settings: { serverId: number; readOnly: boolean; topology: string },
 ): Promise<void> {
-  const dir = (await sandboxStatus({ home, name })).dir;
-  const confDir = path.join(dir, 'conf.d');
+  const { confDir } = sandboxPaths({ home, name });
   fs.mkdirSync(confDir, { recursive: true, mode: 0o700 });
   const lines = [
     `# Written by mysqlops for replica topology "${settings.topology}": this node's part. Rewritten`,
@@ -83,10 +82,7 @@ export async function writeNodeSettings(
     `rpl_semi_sync_master_timeout = ${SEMI_SYNC_TIMEOUT_MS}`,
     '',
   ];
-  const file = path.join(confDir, 'topology.cnf');
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, lines.join('\n'), { mode: 0o644 });
-  fs.renameSync(tmp, file);
+  writeFileAtomic(path.join(confDir, 'topology.cnf'), lines.join('\n'), 0o644);
 }
 
 /** The same settings on a running server, for those that are dynamic. */

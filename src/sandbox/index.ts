@@ -10,7 +10,7 @@
  */
 
 import { connectionFor } from './connection.js';
-import { resolvePaths, validatePort } from './paths.js';
+import { resolvePaths, type SandboxPaths, validatePort } from './paths.js';
 import { DEFAULT_TIMEOUT_MS, runStart } from './start.js';
 import { readState } from './state.js';
 import { describe, observe } from './status.js';
@@ -20,6 +20,8 @@ import type { SandboxConnection, SandboxInfo, SandboxOptions, SandboxProgress } 
 export { findServerBinary } from './binary.js';
 /** Our environment without anything that looks secret, for child processes of the server tools. */
 export { childEnv } from './child-env.js';
+/** Replace a file atomically with an exact mode (temp file, fsync, rename); E_SANDBOX on failure. */
+export { writeFileAtomic } from './fs-util.js';
 export { MAX_PORT, NAME_PATTERN, NAME_RULE, PORT_RULE, parsePort } from './paths.js';
 export { SandboxStartError } from './start-error.js';
 export type {
@@ -33,6 +35,14 @@ export type {
 } from './types.js';
 
 const noProgress = (_e: SandboxProgress): void => {};
+
+/**
+ * Where a sandbox's files are (dir, conf.d, data, my.cnf, password file...), without touching the
+ * disk: for topologies that add per-node files. Throws UsageError for an invalid name.
+ */
+export function sandboxPaths(opts: { home?: string; name?: string }): SandboxPaths {
+  return resolvePaths(opts);
+}
 
 function timeoutOf(opts: { timeoutMs?: number }): number {
   const t = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
