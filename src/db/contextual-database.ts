@@ -7,6 +7,7 @@ import { WriteFence } from './gtid.js';
 import type { ExecuteResult } from './results.js';
 import { headerOf, rowsOf } from './results.js';
 import type { Params, StatementOptions } from './run-statement.js';
+import type { Session } from './session.js';
 import { type BoundContext, bindContext, type SessionContext } from './session-context.js';
 import type { Transaction, TransactionOptions } from './transaction.js';
 
@@ -21,6 +22,11 @@ export interface ContextRunner {
     fence?: WriteFence,
   ): Promise<R>;
   streamWith<T>(ctx: BoundContext | null, sql: string, params?: Params): AsyncGenerator<T, void, undefined>;
+  sessionWith<T>(
+    ctx: BoundContext | null,
+    fn: (session: Session) => Promise<T>,
+    fence?: WriteFence,
+  ): Promise<T>;
   transactionWith<T>(
     ctx: BoundContext | null,
     fn: (tx: Transaction) => Promise<T>,
@@ -60,5 +66,10 @@ export class ContextualDatabase {
 
   transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
     return this.#db.transactionWith(this.#bound, fn, options, this.#fence);
+  }
+
+  /** DatabaseManager.session with this view's context. */
+  session<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    return this.#db.sessionWith(this.#bound, fn, this.#fence);
   }
 }

@@ -54,6 +54,7 @@ import {
   toQueryError,
   wasRefused,
 } from './run-statement.js';
+import { createSessionHandle, type Session } from './session.js';
 import {
   type BoundContext,
   NO_CONTEXT_VALUES,
@@ -310,6 +311,26 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
   }
 
   /**
+   * Run `fn` with one connection to the writable server held for its whole duration: temporary
+   * tables, session variables and named locks last from one of its statements or transactions to
+   * the next. Statements run one at a time; `s.transaction()` retries deadlocks like
+   * `db.transaction()`, on the same connection. Afterwards the connection is closed, not pooled,
+   * so nothing the session left behind reaches another caller.
+   *
+   * ```ts
+   * const total = await db.session(async (s) => {
+   *   await s.execute('CREATE TEMPORARY TABLE picked (id INT PRIMARY KEY)');
+   *   await s.transaction((tx) => tx.execute('INSERT INTO picked VALUES (1), (2)'));
+   *   const [row] = await s.query<{ n: number }>('SELECT COUNT(*) AS n FROM picked');
+   *   return Number(row?.n);
+   * });
+   * ```
+   */
+  session<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    return this.#session(null, fn);
+  }
+
+  /**
    * A view of this manager whose statements carry `ctx` (application user, request id) as session
    * variables for the audit trail. Cheap: shares the pool. Statements issued without a context
    * clear any context a pooled connection carried from an earlier caller.
@@ -479,6 +500,15 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
   /** @internal */
   streamWith<T>(ctx: BoundContext | null, sql: string, params?: Params): AsyncGenerator<T, void, undefined> {
     return this.#stream<T>(ctx, sql, params);
+  }
+
+  /** @internal */
+  sessionWith<T>(
+    ctx: BoundContext | null,
+    fn: (session: Session) => Promise<T>,
+    fence?: WriteFence,
+  ): Promise<T> {
+    return this.#session(ctx, fn, fence);
   }
 
   /** @internal */
@@ -934,43 +964,71 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     options?: TransactionOptions,
     fence: WriteFence = this.#fence,
   ): Promise<T> {
-    const maxRetries = options?.maxRetries ?? this.#tx.maxRetries;
     if (!this.#pool || !this.#flavor) await this.#ready();
     const router = this.#router;
-    for (let attempt = 0; ; attempt++) {
-      let conn: PoolConnection;
-      let pool: ConnectionPool;
-      let writer: RouteNode | undefined;
-      if (router) {
-        ({ conn, pool, writer } = await this.#acquireWriter(router, ctx));
-      } else {
-        conn = await this.#acquire(ctx);
-        pool = this.#pool as ConnectionPool;
-      }
-      const handle = createTransactionHandle(attempt + 1, (sql, params, opts) =>
-        this.#runPinned(conn, sql, params, opts),
-      );
+    return this.#retrying(options, async (attempt) => {
+      const { conn, pool, writer } = await this.#acquireForWrites(ctx);
       try {
-        for (const sql of beginStatements(options)) await this.#runPinned(conn, sql);
-        const result = await fn(handle.tx);
-        handle.finish();
-        const committed = await runStatement(conn, undefined, 'COMMIT', undefined, undefined).catch(
-          (err: unknown) => {
-            throw commitError(err, this.#flavor);
-          },
-        );
-        if (router && this.#routing.readYourWrites !== 'off' && !options?.readOnly) {
-          const flavor = this.#flavor as Flavor;
-          fence.note(flavor.gtidOfResult(committed), flavor.kind);
-        }
+        const result = await this.#attempt(conn, attempt, fn, options, fence);
         pool.release(conn);
         return result;
       } catch (err) {
-        handle.finish();
         await this.#rollback(conn, pool, err);
-        if (!isRetryableTransactionError(err)) {
-          throw router && writer ? this.#writerFailed(router, writer, err as Error) : err;
+        if (!isRetryableTransactionError(err) && router && writer) {
+          throw this.#writerFailed(router, writer, err as Error);
         }
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * One try of a transaction on `conn`: BEGIN, the callback, COMMIT (noting its GTID for later
+   * reads when routing). Rolling back after a failure is the caller's.
+   */
+  async #attempt<T>(
+    conn: PoolConnection,
+    attempt: number,
+    fn: (tx: Transaction) => Promise<T>,
+    options: TransactionOptions | undefined,
+    fence: WriteFence,
+  ): Promise<T> {
+    const handle = createTransactionHandle(attempt, (sql, params, opts) =>
+      this.#runPinned(conn, sql, params, opts),
+    );
+    try {
+      for (const sql of beginStatements(options)) await this.#runPinned(conn, sql);
+      const result = await fn(handle.tx);
+      handle.finish();
+      const committed = await runStatement(conn, undefined, 'COMMIT', undefined, undefined).catch(
+        (err: unknown) => {
+          throw commitError(err, this.#flavor);
+        },
+      );
+      if (this.#router && this.#routing.readYourWrites !== 'off' && !options?.readOnly) {
+        const flavor = this.#flavor as Flavor;
+        fence.note(flavor.gtidOfResult(committed), flavor.kind);
+      }
+      return result;
+    } finally {
+      handle.finish();
+    }
+  }
+
+  /**
+   * `body` (given the try's number, from 1) again after a deadlock or lock wait timeout, with a
+   * jittered backoff, up to maxRetries; then E_TRANSACTION_RETRIES.
+   */
+  async #retrying<T>(
+    options: TransactionOptions | undefined,
+    body: (attempt: number) => Promise<T>,
+  ): Promise<T> {
+    const maxRetries = options?.maxRetries ?? this.#tx.maxRetries;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await body(attempt + 1);
+      } catch (err) {
+        if (!isRetryableTransactionError(err)) throw err;
         if (attempt >= maxRetries) {
           throw new MysqlopsError({
             code: 'E_TRANSACTION_RETRIES',
@@ -990,6 +1048,58 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
         await delay(delayMs);
       }
     }
+  }
+
+  /**
+   * A connection to the writable server held for `fn`, then closed rather than pooled: whatever
+   * the session created (temporary tables, variables, named locks) must not reach another caller.
+   */
+  async #session<T>(
+    ctx: BoundContext | null,
+    fn: (session: Session) => Promise<T>,
+    fence: WriteFence = this.#fence,
+  ): Promise<T> {
+    if (!this.#pool || !this.#flavor) await this.#ready();
+    const router = this.#router;
+    const { conn, pool, writer } = await this.#acquireForWrites(ctx);
+    const flavor = this.#flavor as Flavor;
+    const track = router !== undefined && this.#routing.readYourWrites !== 'off';
+    const handle = createSessionHandle({
+      run: async (sql, params, opts) => {
+        const result = await this.#runPinned(conn, sql, params, opts);
+        if (track) fence.note(flavor.gtidOfResult(result), flavor.kind);
+        return result;
+      },
+      transaction: (txFn, options) =>
+        this.#retrying(options, async (attempt) => {
+          try {
+            return await this.#attempt(conn, attempt, txFn, options, fence);
+          } catch (err) {
+            // A connection that is gone (or killed after a timeout) has nothing left to roll back.
+            if (!isFatal(err)) {
+              await runStatement(conn, undefined, 'ROLLBACK', undefined, undefined).catch(() => {});
+            }
+            throw err;
+          }
+        }),
+    });
+    try {
+      return await fn(handle.session);
+    } catch (err) {
+      throw router && writer && err instanceof Error ? this.#writerFailed(router, writer, err) : err;
+    } finally {
+      handle.finish();
+      pool.destroy(conn);
+    }
+  }
+
+  /** A connection for a transaction or session: the writer's when routing, else the pool's. */
+  async #acquireForWrites(
+    ctx: BoundContext | null,
+  ): Promise<{ conn: PoolConnection; pool: ConnectionPool; writer?: RouteNode }> {
+    const router = this.#router;
+    if (router) return this.#acquireWriter(router, ctx);
+    return { conn: await this.#acquire(ctx), pool: this.#pool as ConnectionPool };
   }
 
   /**

@@ -27,6 +27,7 @@ export type { ExecuteResult } from './results.js';
 export type { RoutingStats } from './router.js';
 export { isWriterRefusal, PrimaryUnavailableError } from './routing-errors.js';
 export type { Params, StatementOptions } from './run-statement.js';
+export type { Session } from './session.js';
 export {
   APP_REQUEST_ID_VARIABLE,
   APP_USER_VARIABLE,

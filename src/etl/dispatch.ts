@@ -1,10 +1,10 @@
 /**
  * Draining the change log: each visible etl_change_log row becomes pending keys of every pipeline
- * that captures changes (etl_state.capturing), then is deleted, in bounded transactions. Rows of
+ * that captures changes (etl_state.capturing), then is deleted, in bounded chunks. Rows of
  * transactions still open stay in the log for the next drain, so commit order never loses a change.
  * Callers hold the dispatch lock.
  */
-import type { ContextualDatabase } from '../db/index.js';
+import type { ContextualDatabase, Transaction } from '../db/index.js';
 import { monthOf } from './pipelines/shared.js';
 import type { PipelineName } from './types.js';
 
@@ -53,10 +53,30 @@ export interface DispatchResult {
 }
 
 /**
- * Move every visible change into the pending keys of the capturing pipelines. With none capturing
- * (nothing built yet) the log is simply emptied: the first full build reads everything anyway.
+ * The order in which an incremental run's keys are committed: the customer pipeline has the most
+ * work per key, so it starts on its keys while the others' are still being queued.
  */
-export async function dispatchChanges(db: ContextualDatabase): Promise<DispatchResult> {
+const STAGES: readonly PipelineName[][] = [
+  ['customer_order_summary'],
+  ['product_performance_summary', 'daily_sales_summary', 'customer_cohort_analysis'],
+];
+
+const READ_COMMITTED = { isolationLevel: 'READ COMMITTED' } as const;
+
+/**
+ * Move every visible change into the pending keys of the capturing pipelines, then delete it
+ * from the log. With none capturing (nothing built yet) the log is simply emptied: the first full
+ * build reads everything anyway.
+ *
+ * `onQueued(pipelines)` is called once the keys of those pipelines are all committed, so their
+ * runs can start while the rest of the drain goes on (the caller keeps the dispatch lock until
+ * this resolves). Log rows are deleted only after every capturing pipeline's keys are committed;
+ * a drain that dies in between leaves them to be dispatched again, which queues the same keys.
+ */
+export async function dispatchChanges(
+  db: ContextualDatabase,
+  onQueued: (pipelines: PipelineName[]) => void = () => {},
+): Promise<DispatchResult> {
   const capturing = (
     await db.query<{ pipeline: PipelineName }>('SELECT pipeline FROM etl_state WHERE capturing = 1')
   ).map((r) => r.pipeline);
@@ -70,44 +90,63 @@ export async function dispatchChanges(db: ContextualDatabase): Promise<DispatchR
     }
     return { rows };
   }
-  for (;;) {
-    const moved = await db.transaction(
-      async (tx) => {
+  const stages = STAGES.map((g) => g.filter((p) => capturing.includes(p))).filter((g) => g.length > 0);
+  // One held connection: the chunk's temporary copy lives from the first stage to the delete.
+  return db.session(async (s) => {
+    for (;;) {
+      const n = await s.transaction(async (tx) => {
         await tx.execute('DROP TEMPORARY TABLE IF EXISTS etl_changes');
         // In memory and without keys: every statement below scans it once (a chunk is ~1.5 MB,
         // well under max_heap_table_size), and filling it costs a third of an InnoDB copy.
-        const n = (
+        const copied = (
           await tx.execute(
             'CREATE TEMPORARY TABLE etl_changes ENGINE = MEMORY SELECT * FROM etl_change_log ORDER BY change_id LIMIT ?',
             [DISPATCH_CHUNK],
           )
         ).affectedRows;
-        if (n > 0) {
+        if (copied > 0) {
           // Items logged while their order was not visible to the writer: look the keys up now.
           await tx.execute(
             `UPDATE etl_changes ch JOIN orders o ON o.order_id = ch.order_id
              SET ch.customer_id = o.customer_id, ch.ordered_at = o.ordered_at
              WHERE ch.source = 'item' AND ch.ordered_at IS NULL`,
           );
-          for (const p of capturing) {
-            for (const select of TO_PENDING[p]) {
-              await tx.execute(`INSERT IGNORE INTO etl_pending (pipeline, k1, k2) ${select}`);
-            }
-          }
-          await tx.execute('DELETE l FROM etl_change_log l JOIN etl_changes c ON c.change_id = l.change_id');
-          // In SQL: change ids (UUID_SHORT) exceed what a JavaScript number holds exactly.
-          await tx.execute(
-            `UPDATE etl_state SET last_change_id = GREATEST(last_change_id, (SELECT MAX(change_id) FROM etl_changes))
-             WHERE capturing = 1`,
-          );
+          await queueKeys(tx, stages[0] as PipelineName[]);
         }
-        await tx.execute('DROP TEMPORARY TABLE etl_changes');
-        return { n };
-      },
-      { isolationLevel: 'READ COMMITTED' },
-    );
-    rows += moved.n;
-    if (moved.n < DISPATCH_CHUNK) break;
+        return copied;
+      }, READ_COMMITTED);
+      rows += n;
+      if (n > 0) {
+        // A full chunk may have more behind it: pipelines start only once all their keys are in.
+        const last = n < DISPATCH_CHUNK;
+        if (last) onQueued(stages[0] as PipelineName[]);
+        for (const stage of stages.slice(1)) {
+          await s.transaction((tx) => queueKeys(tx, stage), READ_COMMITTED);
+          if (last) onQueued(stage);
+        }
+        await s.transaction(
+          (tx) =>
+            tx.execute('DELETE l FROM etl_change_log l JOIN etl_changes c ON c.change_id = l.change_id'),
+          READ_COMMITTED,
+        );
+      }
+      await s.execute('DROP TEMPORARY TABLE etl_changes');
+      if (n < DISPATCH_CHUNK) return { rows };
+    }
+  });
+}
+
+/** The pending keys of `pipelines` from the rows in etl_changes, and their watermarks. */
+async function queueKeys(tx: Transaction, pipelines: readonly PipelineName[]): Promise<void> {
+  for (const p of pipelines) {
+    for (const select of TO_PENDING[p]) {
+      await tx.execute(`INSERT IGNORE INTO etl_pending (pipeline, k1, k2) ${select}`);
+    }
   }
-  return { rows };
+  // In SQL: change ids (UUID_SHORT) exceed what a JavaScript number holds exactly.
+  await tx.execute(
+    `UPDATE etl_state SET last_change_id = GREATEST(last_change_id, (SELECT MAX(change_id) FROM etl_changes))
+     WHERE pipeline IN (${pipelines.map(() => '?').join(', ')})`,
+    [...pipelines],
+  );
 }

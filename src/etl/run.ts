@@ -121,10 +121,10 @@ export async function runEtl(
       results.set(name, r);
       if (r.result.status === 'failed') throw pipelineFailed(r.result, r.failure);
     }
-    // Incremental pipelines side by side after one drain (it queues keys for every capturing
-    // pipeline; changes committed after it wait for the next run). Their batches are short and
-    // wait mostly on round trips and page reads, which overlap well; each pipeline has its own
-    // keys, report, helper tables and lock.
+    // Incremental pipelines side by side, each from when the drain has queued its keys (one drain
+    // for all capturing pipelines; changes committed after it wait for the next run). Their
+    // batches are short and wait mostly on round trips and page reads, which overlap well; each
+    // pipeline has its own keys, report, helper tables and lock.
     if (incremental.length > 0) {
       report({
         pipeline: null,
@@ -133,8 +133,28 @@ export async function runEtl(
         done: 0,
         total: 0,
       });
-      await withDispatchLock(held, () => dispatchChanges(db));
-      const settled = await Promise.allSettled(incremental.map(one));
+      // Each pipeline starts as soon as its keys are committed (dispatch.ts, STAGES).
+      const running = new Map<PipelineName, ReturnType<typeof one>>();
+      const start = (names: readonly PipelineName[]) => {
+        for (const name of names) {
+          if (!incremental.includes(name) || running.has(name)) continue;
+          const run = one(name);
+          // Observed now, settled below: a rejection while the drain goes on is not unhandled.
+          run.catch(() => {});
+          running.set(name, run);
+        }
+      };
+      try {
+        await withDispatchLock(held, () => dispatchChanges(db, start));
+      } catch (err) {
+        // Pipelines already running finish their keys before the run reports the drain's failure.
+        await Promise.allSettled(running.values());
+        throw err;
+      }
+      start(incremental);
+      const settled = await Promise.allSettled(
+        incremental.map((name) => running.get(name) as ReturnType<typeof one>),
+      );
       settled.forEach((s, i) => {
         if (s.status === 'fulfilled') results.set(incremental[i] as PipelineName, s.value);
       });

@@ -3,6 +3,7 @@
  * moving, and the session context every ETL write carries.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatchChanges } from '../../src/etl/dispatch.js';
 import { runEtl, verifyEtl } from '../../src/etl/index.js';
 import type { TestDatabase } from '../support/db.js';
 import { insertOrder, seededDatabase } from './helpers.js';
@@ -110,4 +111,57 @@ describe('change capture', () => {
     expect(who.length).toBeGreaterThan(0);
     expect(who.every((w) => w.app_user === 'etl' && /^etl-[0-9a-f-]{36}$/.test(w.request_id))).toBe(true);
   });
+});
+
+describe('draining in stages', () => {
+  const count = async (sql: string) => Number((await t.db.query<{ n: number }>(sql))[0]?.n);
+  const pending = (pipeline: string) =>
+    count(`SELECT COUNT(*) AS n FROM etl_pending WHERE pipeline = '${pipeline}'`);
+  const logRows = () => count('SELECT COUNT(*) AS n FROM etl_change_log');
+
+  it('announces the customer keys first, then the others, and empties the log', async () => {
+    const [c] = await t.db.query<{ id: number }>('SELECT MAX(customer_id) AS id FROM customers');
+    await insertOrder(t.db, Number(c?.id), '2025-07-07 07:07:00');
+    const logged = await logRows();
+    expect(logged).toBeGreaterThan(0);
+    const stages: string[][] = [];
+    const r = await dispatchChanges(t.db.withContext({ user: 'etl' }), (stage) => stages.push(stage));
+    expect(r.rows).toBe(logged);
+    expect(stages).toEqual([
+      ['customer_order_summary'],
+      ['product_performance_summary', 'daily_sales_summary', 'customer_cohort_analysis'],
+    ]);
+    expect(await logRows()).toBe(0);
+    await runEtl(t.config());
+    expect((await verifyEtl(t.config())).ok).toBe(true);
+  });
+
+  // Throwing from the announcement stops the drain right there, so each stage's state is seen as
+  // a crash at that point would leave it.
+  it.each([
+    { stage: 1, customer: true, product: false },
+    { stage: 2, customer: true, product: true },
+  ])(
+    'a drain that dies after stage $stage has committed that far and left the log whole for the next run',
+    async ({ stage, customer, product }) => {
+      const [c] = await t.db.query<{ id: number }>('SELECT MIN(customer_id) + ? AS id FROM customers', [
+        stage,
+      ]);
+      await insertOrder(t.db, Number(c?.id), `2025-08-0${stage} 08:08:00`);
+      const logged = await logRows();
+      let announced = 0;
+      const died = await dispatchChanges(t.db.withContext({ user: 'etl' }), () => {
+        if (++announced === stage) throw new Error(`simulated death after stage ${stage}`);
+      }).catch((e: unknown) => e as Error);
+      expect((died as Error).message).toBe(`simulated death after stage ${stage}`);
+      expect((await pending('customer_order_summary')) > 0).toBe(customer);
+      expect((await pending('product_performance_summary')) > 0).toBe(product);
+      expect(await logRows()).toBe(logged);
+      // The next run dispatches the same rows again (keys queued twice are queued once).
+      await runEtl(t.config());
+      expect(await logRows()).toBe(0);
+      expect(await count('SELECT COUNT(*) AS n FROM etl_pending')).toBe(0);
+      expect((await verifyEtl(t.config())).ok).toBe(true);
+    },
+  );
 });

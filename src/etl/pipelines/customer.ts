@@ -14,7 +14,7 @@
  * owns customers.segment (docs/etl.md, "Segments in customers"): batches write the segments they
  * change, and a full build (`afterSwap`) writes every customer's.
  */
-import { fill, KEPT, monthOf, type PipelineDef, runAll, type Targets } from './shared.js';
+import { fill, KEPT, memoryCopy, monthOf, type PipelineDef, runAll, type Targets } from './shared.js';
 
 /** Spend (kept orders, total_amount) from which an active customer is vip. */
 export const VIP_SPEND = 2500;
@@ -259,7 +259,7 @@ export const customerOrderSummary: PipelineDef = {
                  FROM {batch} b CROSS JOIN ${SPLIT} s
                  WHERE b.k2 > 0`),
       },
-      { text: f('CREATE TEMPORARY TABLE {fresh} LIKE {monthly}') },
+      { text: f(memoryCopy('fresh', 'monthly', 'customer_id, period_start')) },
       { text: f(MONTHLY_BATCH) },
       // Cells left without orders go (looked up only for those: the join order is forced); the
       // others are updated in place where they changed.
@@ -273,7 +273,7 @@ export const customerOrderSummary: PipelineDef = {
         text: f(`INSERT INTO {monthly} (${MONTHLY_COLUMNS}) SELECT ${MONTHLY_COLUMNS} FROM {fresh}
                  ON DUPLICATE KEY UPDATE ${MONTHLY_VALUES.map((c) => `${c} = VALUES(${c})`).join(', ')}`),
       },
-      { text: f('CREATE TEMPORARY TABLE {rows} LIKE {report}') },
+      { text: f(memoryCopy('rows', 'report', 'customer_id')) },
       { text: f(SUMMARY_BATCH), count: true },
       ...(t.report === NAME ? [{ text: f(SEGMENTS_BACK) }, { text: f(SEGMENTS_GONE) }] : []),
       // In place, and only where a value changed: every recomputed row moves in the secondary

@@ -11,7 +11,7 @@
  * analytics views do.
  */
 import type { SqlRunner } from '../types.js';
-import { fill, KEPT, monthOf, type PipelineDef, runAll, type Targets } from './shared.js';
+import { fill, KEPT, memoryCopy, monthOf, type PipelineDef, runAll, type Targets } from './shared.js';
 
 const NAME = 'product_performance_summary';
 
@@ -211,7 +211,7 @@ export const productPerformanceSummary: PipelineDef = {
         params: [NAME],
       },
       { text: f('INSERT INTO {products} SELECT DISTINCT k1 FROM {batch}') },
-      { text: f('CREATE TEMPORARY TABLE {fresh} LIKE {monthly}') },
+      { text: f(memoryCopy('fresh', 'monthly', 'product_id, period_start')) },
     ]);
     const periods = await sql.query<{ s: number; e: number }>(
       f(`SELECT TO_DAYS(p.period_start) AS s,
@@ -243,7 +243,7 @@ export const productPerformanceSummary: PipelineDef = {
         text: f(`INSERT INTO {monthly} (${PARTIAL_COLUMNS}) SELECT ${PARTIAL_COLUMNS} FROM {fresh}
                  ON DUPLICATE KEY UPDATE ${PARTIAL_VALUES.map((c) => `${c} = VALUES(${c})`).join(', ')}`),
       },
-      { text: f('CREATE TEMPORARY TABLE {rows} LIKE {report}') },
+      { text: f(memoryCopy('rows', 'report', 'product_id')) },
       // New orders only add to a product's cells: most rows are patched, not re-summed.
       { text: f(SUMMARY_OF(PATCHED, '{rows}')), count: true },
       {

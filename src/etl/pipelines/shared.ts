@@ -63,6 +63,14 @@ export function fill(template: string, t: Targets, extra: Record<string, string>
   });
 }
 
+/**
+ * An empty in-memory temporary table `{name}` with the columns of `{like}` and only the primary
+ * key `key`: a batch's few thousand rows are cheaper to write there than into an InnoDB copy that
+ * maintains the source's secondary indexes.
+ */
+export const memoryCopy = (name: string, like: string, key: string) =>
+  `CREATE TEMPORARY TABLE {${name}} (PRIMARY KEY (${key})) ENGINE = MEMORY SELECT * FROM {${like}} LIMIT 0`;
+
 /** Orders whose money counts: neither cancelled nor returned (as in the analytics views). */
 export const KEPT = "o.status NOT IN ('cancelled', 'returned')";
 
