@@ -3,12 +3,11 @@
  * loopback ports each uses. Written once when the cluster is created, so a restart reuses the same
  * ports (every node's cluster address lists the others' gcomm ports).
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { MysqlopsError, UsageError } from '../errors.js';
-import { NAME_PATTERN, NAME_RULE } from '../sandbox/index.js';
+import { NAME_PATTERN, NAME_RULE, writeFileAtomic } from '../sandbox/index.js';
+import { pickFreePort, recordedPorts } from '../sandbox/ports.js';
 import type { GaleraNodePorts, SstMethod } from './galera-cnf.js';
 
 export interface GaleraNodeEntry {
@@ -86,9 +85,7 @@ export function readManifest(home: string | undefined, name: string): GaleraMani
 export function writeManifest(home: string | undefined, m: GaleraManifest): void {
   const file = manifestFile(home, m.name);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(m, null, 2)}\n`, { mode: 0o644 });
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, `${JSON.stringify(m, null, 2)}\n`, 0o644);
 }
 
 export function removeManifest(home: string | undefined, name: string): void {
@@ -98,62 +95,33 @@ export function removeManifest(home: string | undefined, name: string): void {
 /** Ports claimed by sandboxes (sandbox.json) and by other clusters' manifests under HOME. */
 function claimedPorts(home: string | undefined): Set<number> {
   const root = clusterHome(home);
-  const out = new Set<number>();
-  const readJson = (file: string): unknown => {
-    try {
-      return JSON.parse(fs.readFileSync(file, 'utf8'));
-    } catch {
-      return undefined;
-    }
-  };
-  const list = (dir: string) => {
-    try {
-      return fs.readdirSync(dir);
-    } catch {
-      return [];
-    }
-  };
-  for (const n of list(path.join(root, 'sandbox'))) {
-    const s = readJson(path.join(root, 'sandbox', n, 'sandbox.json')) as { port?: unknown } | undefined;
-    if (typeof s?.port === 'number') out.add(s.port);
+  const out = recordedPorts(path.join(root, 'sandbox'));
+  let clusters: string[] = [];
+  try {
+    clusters = fs.readdirSync(path.join(root, 'cluster'));
+  } catch {
+    // No cluster yet.
   }
-  for (const n of list(path.join(root, 'cluster'))) {
-    const m = readJson(path.join(root, 'cluster', n, 'galera.json')) as GaleraManifest | undefined;
+  for (const n of clusters) {
+    let m: GaleraManifest | undefined;
+    try {
+      m = JSON.parse(fs.readFileSync(path.join(root, 'cluster', n, 'galera.json'), 'utf8')) as GaleraManifest;
+    } catch {
+      continue; // not a cluster, or one still being created
+    }
     for (const node of m?.nodes ?? []) for (const p of Object.values(node.ports ?? {})) out.add(p);
   }
   return out;
-}
-
-function ephemeralPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** `count` distinct loopback ports that are free now and that no sandbox or cluster has claimed. */
 export async function pickPorts(home: string | undefined, count: number): Promise<number[]> {
   const avoid = claimedPorts(home);
   const out: number[] = [];
-  for (let attempt = 0; out.length < count && attempt < count * 20; attempt++) {
-    const port = await ephemeralPort().catch(() => 0);
-    if (port > 0 && !avoid.has(port)) {
-      avoid.add(port);
-      out.push(port);
-    }
-  }
-  if (out.length < count) {
-    throw new MysqlopsError({
-      code: 'E_CLUSTER',
-      message: `found only ${out.length} of ${count} free TCP ports on 127.0.0.1`,
-      hint: 'the ephemeral port range may be exhausted: see ss -s',
-    });
+  while (out.length < count) {
+    const port = await pickFreePort(avoid);
+    avoid.add(port);
+    out.push(port);
   }
   return out;
 }

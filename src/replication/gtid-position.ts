@@ -3,27 +3,12 @@
  * every transaction another holds, and if not, which ones it lacks. Pure: no I/O.
  *
  * Within a domain, sequence numbers grow by one per transaction and every node applies a domain in
- * order (gtid_strict_mode), so a position's highest sequence number per domain says what it holds.
+ * order (gtid_strict_mode), so a position's highest sequence number per domain says what it holds
+ * (parsed as the routing layer parses it: src/db/gtid.ts).
  */
+import { mergeGtidPosition, parseGtidPosition } from '../db/gtid.js';
 
-export interface DomainPosition {
-  domain: number;
-  serverId: number;
-  seq: number;
-}
-
-/** The last GTID of each domain in `position`; an empty or null position is empty. */
-export function parsePosition(position: string | null | undefined): Map<number, DomainPosition> {
-  const out = new Map<number, DomainPosition>();
-  for (const part of (position ?? '').split(',')) {
-    const m = /^\s*(\d+)-(\d+)-(\d+)\s*$/.exec(part);
-    if (!m) continue;
-    const p = { domain: Number(m[1]), serverId: Number(m[2]), seq: Number(m[3]) };
-    const seen = out.get(p.domain);
-    if (!seen || p.seq > seen.seq) out.set(p.domain, p);
-  }
-  return out;
-}
+const mariadb = (position: string | null | undefined) => parseGtidPosition(position, 'mariadb');
 
 /** One domain's transactions that `have` lacks and `ahead` holds: sequence numbers `from..to`. */
 export interface MissingRange {
@@ -36,12 +21,11 @@ export interface MissingRange {
 
 /** The transactions `ahead` holds that `have` does not, per domain; empty when `have` holds them all. */
 export function missingTransactions(have: string | null, ahead: string | null): MissingRange[] {
-  const mine = parsePosition(have);
+  const mine = mariadb(have);
   const out: MissingRange[] = [];
-  for (const p of parsePosition(ahead).values()) {
-    const got = mine.get(p.domain)?.seq ?? 0;
-    if (p.seq > got)
-      out.push({ domain: p.domain, from: got + 1, to: p.seq, last: `${p.domain}-${p.serverId}-${p.seq}` });
+  for (const [domain, p] of mariadb(ahead)) {
+    const got = mine.get(domain)?.seq ?? 0;
+    if (p.seq > got) out.push({ domain: Number(domain), from: got + 1, to: p.seq, last: p.text });
   }
   return out.sort((a, b) => a.domain - b.domain);
 }
@@ -53,14 +37,11 @@ export function covers(have: string | null, wanted: string | null): boolean {
 
 /** Per domain, the later of the two positions (what a replica holds applied or in its relay log). */
 export function laterOf(a: string | null, b: string | null): string {
-  const merged = parsePosition(a);
-  for (const p of parsePosition(b).values()) {
-    const seen = merged.get(p.domain);
-    if (!seen || p.seq > seen.seq) merged.set(p.domain, p);
-  }
-  return [...merged.values()]
-    .sort((x, y) => x.domain - y.domain)
-    .map((p) => `${p.domain}-${p.serverId}-${p.seq}`)
+  const merged = mariadb(a);
+  mergeGtidPosition(merged, mariadb(b));
+  return [...merged]
+    .sort(([x], [y]) => Number(x) - Number(y))
+    .map(([, p]) => p.text)
     .join(',');
 }
 

@@ -9,10 +9,10 @@
  * Synchronous on purpose (a few hundred bytes), so configuration code can find the current primary
  * without starting anything.
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NAME_PATTERN, NAME_RULE } from '../sandbox/index.js';
+import { generatePassword } from '../access/credentials.js';
+import { NAME_PATTERN, NAME_RULE, writeFileAtomic } from '../sandbox/index.js';
 import { Secret } from '../secret.js';
 import { ReplicationError } from './errors.js';
 
@@ -148,8 +148,8 @@ export function topologyPrimary(ref: TopologyRef): string | undefined {
 }
 
 /**
- * The replication account's password: the stored one, or a new one written 0600. 32 base64url
- * characters, drawn again until they hold both letter cases (the sandbox's password-strength policy).
+ * The replication account's password: the stored one, or a new one written 0600 (upper and lower
+ * case, digits and punctuation: it passes the server's password-strength plugins).
  */
 export function ensureReplicationPassword(ref: TopologyRef): Secret {
   const paths = topologyPaths(ref);
@@ -162,22 +162,17 @@ export function ensureReplicationPassword(ref: TopologyRef): Secret {
         cause: err,
       });
   }
-  let value = '';
-  while (!/[a-z]/.test(value) || !/[A-Z]/.test(value)) value = randomBytes(24).toString('base64url');
-  writeAtomic(paths.passwordFile, `${value}\n`, 0o600);
-  return new Secret(value);
+  const password = generatePassword();
+  writeAtomic(paths.passwordFile, `${password.reveal()}\n`, 0o600);
+  return password;
 }
 
-/** Write through a temp name and rename; `mode` set exactly (not filtered by the umask). */
+/** Write through a temp name and rename (the sandbox's writer), creating the folder 0700. */
 export function writeAtomic(file: string, data: string, mode: number): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(tmp, data, { mode, flag: 'wx' });
-    fs.chmodSync(tmp, mode);
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, data, mode);
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
     throw new ReplicationError(`cannot write ${file}: ${(err as Error).message}`, {
       hint: `check that ${path.dirname(file)} is writable`,
       cause: err,
