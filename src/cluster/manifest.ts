@@ -84,8 +84,17 @@ export function readManifest(home: string | undefined, name: string): GaleraMani
 
 export function writeManifest(home: string | undefined, m: GaleraManifest): void {
   const file = manifestFile(home, m.name);
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  writeFileAtomic(file, `${JSON.stringify(m, null, 2)}\n`, 0o644);
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    writeFileAtomic(file, `${JSON.stringify(m, null, 2)}\n`, 0o644);
+  } catch (err) {
+    throw new MysqlopsError({
+      code: 'E_CLUSTER',
+      message: err instanceof MysqlopsError ? err.message : `cannot write ${file}: ${(err as Error).message}`,
+      hint: `check that ${path.dirname(file)} is writable`,
+      cause: err,
+    });
+  }
 }
 
 export function removeManifest(home: string | undefined, name: string): void {
@@ -119,7 +128,14 @@ export async function pickPorts(home: string | undefined, count: number): Promis
   const avoid = claimedPorts(home);
   const out: number[] = [];
   while (out.length < count) {
-    const port = await pickFreePort(avoid);
+    const port = await pickFreePort(avoid).catch((err: unknown) => {
+      throw new MysqlopsError({
+        code: 'E_CLUSTER',
+        message: `found only ${out.length} of ${count} free TCP ports on 127.0.0.1`,
+        hint: 'the ephemeral port range may be exhausted: see ss -s',
+        cause: err,
+      });
+    });
     avoid.add(port);
     out.push(port);
   }

@@ -313,9 +313,13 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
   /**
    * Run `fn` with one connection to the writable server held for its whole duration: temporary
    * tables, session variables and named locks last from one of its statements or transactions to
-   * the next. Statements run one at a time; `s.transaction()` retries deadlocks like
-   * `db.transaction()`, on the same connection. Afterwards the connection is closed, not pooled,
-   * so nothing the session left behind reaches another caller.
+   * the next. Statements run one at a time; `s.transaction()` re-runs its callback after a deadlock
+   * or lock wait timeout like `db.transaction()`, on the same connection (`fn` itself runs once).
+   * When a failed transaction cannot be rolled back (the connection is gone), every later call on
+   * the session fails with E_CONNECTION_LOST. Open transactions with `s.transaction()`, not with
+   * START TRANSACTION by hand. Statements on `db` inside `fn` take another pool connection.
+   * Afterwards the connection is closed, not pooled, so nothing the session left behind reaches
+   * another caller.
    *
    * ```ts
    * const total = await db.session(async (s) => {
@@ -1028,7 +1032,9 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
       try {
         return await body(attempt + 1);
       } catch (err) {
-        if (!isRetryableTransactionError(err)) throw err;
+        // A lost connection is never retried, whatever deadlock its cause chain reports.
+        if (!isRetryableTransactionError(err) || (err as MysqlopsError).code === 'E_CONNECTION_LOST')
+          throw err;
         if (attempt >= maxRetries) {
           throw new MysqlopsError({
             code: 'E_TRANSACTION_RETRIES',
@@ -1067,7 +1073,7 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
     const handle = createSessionHandle({
       run: async (sql, params, opts) => {
         const result = await this.#runPinned(conn, sql, params, opts);
-        if (track) fence.note(flavor.gtidOfResult(result), flavor.kind);
+        if (track && !isReadOnlyStatement(sql)) fence.note(flavor.gtidOfResult(result), flavor.kind);
         return result;
       },
       transaction: (txFn, options) =>
@@ -1075,10 +1081,14 @@ export class DatabaseManager extends EventEmitter<DatabaseManagerEvents> impleme
           try {
             return await this.#attempt(conn, attempt, txFn, options, fence);
           } catch (err) {
-            // A connection that is gone (or killed after a timeout) has nothing left to roll back.
-            if (!isFatal(err)) {
-              await runStatement(conn, undefined, 'ROLLBACK', undefined, undefined).catch(() => {});
-            }
+            // Also after a client-side timeout: the statement was killed, the connection and its
+            // transaction are still there. A transaction that cannot be ended must not be committed
+            // by whatever the session runs next (START TRANSACTION commits implicitly).
+            const ended = await runStatement(conn, undefined, 'ROLLBACK', undefined, undefined).then(
+              () => true,
+              () => false,
+            );
+            if (!ended) throw handle.broken(err);
             throw err;
           }
         }),

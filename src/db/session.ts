@@ -30,10 +30,18 @@ export interface PinnedRunner {
   transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
 }
 
-/** The session handle over `runner`; `finish()` makes every later call fail. */
-export function createSessionHandle(runner: PinnedRunner): { session: Session; finish: () => void } {
+/**
+ * The session handle over `runner`. `finish()` makes every later call fail; `broken(cause)` too,
+ * with E_CONNECTION_LOST (the connection's state is unknown), and returns that error.
+ */
+export function createSessionHandle(runner: PinnedRunner): {
+  session: Session;
+  finish: () => void;
+  broken: (cause: unknown) => MysqlopsError;
+} {
   let open = true;
   let inTransaction = false;
+  let lost: MysqlopsError | undefined;
   const refuse = (sql: string | undefined, why: string, hint: string) =>
     Promise.reject(
       new MysqlopsError({
@@ -43,6 +51,7 @@ export function createSessionHandle(runner: PinnedRunner): { session: Session; f
       }),
     );
   const check = (sql: string | undefined): Promise<never> | undefined => {
+    if (lost) return Promise.reject(lost);
     if (!open)
       return refuse(
         sql,
@@ -78,6 +87,15 @@ export function createSessionHandle(runner: PinnedRunner): { session: Session; f
     session,
     finish: () => {
       open = false;
+    },
+    broken: (cause) => {
+      lost ??= new MysqlopsError({
+        code: 'E_CONNECTION_LOST',
+        message: `the session's connection failed while a transaction was open, and the transaction could not be rolled back: ${cause instanceof Error ? cause.message : String(cause)}`,
+        hint: 'the session cannot continue: start a new one (the server rolls the transaction back when the connection closes)',
+        cause,
+      });
+      return lost;
     },
   };
 }

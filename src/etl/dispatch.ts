@@ -70,7 +70,8 @@ const READ_COMMITTED = { isolationLevel: 'READ COMMITTED' } as const;
  *
  * `onQueued(pipelines)` is called once the keys of those pipelines are all committed, so their
  * runs can start while the rest of the drain goes on (the caller keeps the dispatch lock until
- * this resolves). Log rows are deleted only after every capturing pipeline's keys are committed;
+ * this resolves). It is called for the stages of the last chunk only, and not at all when the
+ * log is empty: callers start whatever was not announced once this resolves. Log rows are deleted only after every capturing pipeline's keys are committed;
  * a drain that dies in between leaves them to be dispatched again, which queues the same keys.
  */
 export async function dispatchChanges(
@@ -90,7 +91,14 @@ export async function dispatchChanges(
     }
     return { rows };
   }
-  const stages = STAGES.map((g) => g.filter((p) => capturing.includes(p))).filter((g) => g.length > 0);
+  // A pipeline missing from STAGES goes with the last stage: its keys before the log rows go.
+  const staged = new Set<PipelineName>(STAGES.flat());
+  const stages = [
+    ...STAGES.slice(0, -1),
+    [...(STAGES.at(-1) ?? []), ...capturing.filter((p) => !staged.has(p))],
+  ]
+    .map((g) => g.filter((p) => capturing.includes(p)))
+    .filter((g) => g.length > 0);
   // One held connection: the chunk's temporary copy lives from the first stage to the delete.
   return db.session(async (s) => {
     for (;;) {

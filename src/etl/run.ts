@@ -343,16 +343,14 @@ async function fullBuild(
      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('orders', 'order_items')`,
   );
   counts.rowsRead = Number(source?.n ?? 0);
-  // One pinned connection: the build may use temporary tables (ranks).
-  counts.rowsWritten = await db.transaction(
-    async (tx) => {
-      await tx.execute(FULL_BUILD_SESSION, [FULL_BUILD_TMP_TABLE_BYTES, FULL_BUILD_TMP_TABLE_BYTES]);
-      return def.build(tx, { ...LIVE_TARGETS(name), report: shadow });
-    },
-    {
+  // A held connection: the build may use temporary tables (ranks), and its session settings must
+  // not go back to the pool with it.
+  counts.rowsWritten = await db.session(async (s) => {
+    await s.execute(FULL_BUILD_SESSION, [FULL_BUILD_TMP_TABLE_BYTES, FULL_BUILD_TMP_TABLE_BYTES]);
+    return s.transaction((tx) => def.build(tx, { ...LIVE_TARGETS(name), report: shadow }), {
       isolationLevel: 'READ COMMITTED',
-    },
-  );
+    });
+  });
   counts.batches = 1;
   report({
     pipeline: name,

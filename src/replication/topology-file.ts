@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generatePassword } from '../access/credentials.js';
+import { MysqlopsError } from '../errors.js';
 import { NAME_PATTERN, NAME_RULE, writeFileAtomic } from '../sandbox/index.js';
 import { Secret } from '../secret.js';
 import { ReplicationError } from './errors.js';
@@ -173,7 +174,10 @@ export function writeAtomic(file: string, data: string, mode: number): void {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     writeFileAtomic(file, data, mode);
   } catch (err) {
-    throw new ReplicationError(`cannot write ${file}: ${(err as Error).message}`, {
+    // writeFileAtomic's own errors already name the file.
+    const reason =
+      err instanceof MysqlopsError ? err.message : `cannot write ${file}: ${(err as Error).message}`;
+    throw new ReplicationError(reason, {
       hint: `check that ${path.dirname(file)} is writable`,
       cause: err,
     });

@@ -12,6 +12,7 @@ beforeAll(async () => {
   t = await createTestDatabase('dbm_session');
   await t.db.execute('CREATE TABLE moves (id INT PRIMARY KEY, n INT NOT NULL) ENGINE=InnoDB');
   await t.db.execute('INSERT INTO moves VALUES (1, 0), (2, 0)');
+  await t.db.execute('CREATE TABLE entries (id INT PRIMARY KEY) ENGINE=InnoDB');
   // One connection: whatever a session leaves behind would reach the next caller.
   db = new DatabaseManager(t.config({ pool: { size: 1 } }));
 });
@@ -117,6 +118,44 @@ describe('db.session()', () => {
       { id: 1, n: 11 },
       { id: 2, n: 1 },
     ]);
+  });
+
+  it('rolls back a transaction that failed on a statement timeout, and goes on', async () => {
+    await db.session(async (s) => {
+      const failed = await s
+        .transaction(async (tx) => {
+          await tx.execute('INSERT INTO entries VALUES (1)');
+          await tx.query('SELECT SLEEP(2)', [], { timeoutMs: 200 });
+        })
+        .catch((e: unknown) => e as MysqlopsError);
+      expect(failed).toBeInstanceOf(Error);
+      await s.execute('INSERT INTO entries VALUES (2)');
+    });
+    expect(await t.db.query('SELECT id FROM entries ORDER BY id')).toEqual([{ id: 2 }]);
+  });
+
+  it('refuses every later call with E_CONNECTION_LOST once its connection died inside a transaction', async () => {
+    const outcome = await db.session(async (s) => {
+      const id = await connectionId(s);
+      const inTx = (await s
+        .transaction(async (tx) => {
+          await tx.execute('INSERT INTO entries VALUES (3)');
+          await t.db.execute(`KILL CONNECTION ${id}`);
+          await tx.query('SELECT 1');
+        })
+        .catch((e: unknown) => e)) as MysqlopsError;
+      const after = await s.query('SELECT 1').catch((e: unknown) => e as MysqlopsError);
+      const again = await s.transaction(async () => 1).catch((e: unknown) => e as MysqlopsError);
+      return { inTx, after, again };
+    });
+    expect(outcome.inTx.code).toBe('E_CONNECTION_LOST');
+    expect(outcome.inTx.message).toContain('could not be rolled back');
+    expect(outcome.after).toBe(outcome.inTx);
+    expect(outcome.again).toBe(outcome.inTx);
+    // The server rolled the transaction back when the connection went.
+    expect(await t.db.query('SELECT id FROM entries WHERE id = 3')).toEqual([]);
+    expect(db.poolStats().inUse).toBe(0);
+    expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
   });
 
   it('refuses session statements while one of its transactions is open, and any after it ended', async () => {
