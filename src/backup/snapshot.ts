@@ -49,6 +49,10 @@ async function mariadbSnapshot(coordinator: Session, workers: readonly Session[]
   let held = 0;
   try {
     await coordinator.run('BACKUP STAGE START');
+    // The stages before BLOCK_COMMIT (waiting for running DDL, flushing non-transactional tables)
+    // do not hold commits back: taken first, so lockHeldMs is the time commits were blocked.
+    await coordinator.run('BACKUP STAGE FLUSH');
+    await coordinator.run('BACKUP STAGE BLOCK_DDL');
     const t0 = performance.now();
     try {
       await coordinator.run('BACKUP STAGE BLOCK_COMMIT');

@@ -102,6 +102,8 @@ describe('the migration lock', () => {
       code: 'E_MIGRATION_LOCK',
     });
 
+    // Released explicitly: end() resolves before the server has finished with the connection.
+    await holder.query('SELECT RELEASE_LOCK(?)', [migrationLockName(t.name)]);
     await holder.end();
     holder = undefined;
     const result = await migrate(t.config, { dir, lockTimeoutMs: 0 });

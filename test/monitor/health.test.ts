@@ -108,29 +108,29 @@ describe('health checks on a plain database', () => {
   });
 
   it('flags connections near max_connections, and the connection report shows it', async () => {
-    const [{ Value: before } = { Value: '' }] = await t.db.query<{ Value: string }>(
+    const [{ Value: max } = { Value: '0' }] = await t.db.query<{ Value: string }>(
       "SHOW GLOBAL VARIABLES LIKE 'max_connections'",
     );
-    // 40 sessions of ours and ten free slots: >= 80% used, while other test files running in
-    // parallel on this server still find room for the connections they open meanwhile.
+    // 40 sessions of ours, and a warning level below what they alone use: the server is shared with
+    // test files running in parallel, so max_connections itself is left alone.
     const sessions = await openSessions(40);
     try {
-      const [{ Value: connected } = { Value: '0' }] = await t.db.query<{ Value: string }>(
-        "SHOW GLOBAL STATUS LIKE 'Threads_connected'",
-      );
-      await t.db.execute(`SET GLOBAL max_connections = ${Number(connected) + 10}`);
-      const r = await runHealthChecks(t.db, config, { sampleIntervalMs: 0 });
+      const ours = (100 * 40) / Number(max);
+      const warning = Math.max(1, Math.floor(ours / 2));
+      const r = await runHealthChecks(t.db, config, {
+        sampleIntervalMs: 0,
+        thresholds: { connectionsPct: { warning, critical: 100 } },
+      });
       const report = await connectionReport(t.db);
-      await t.db.execute(`SET GLOBAL max_connections = ${Number(before)}`);
       const c = check(r, 'connections');
-      expect(['warning', 'critical']).toContain(c.status);
-      expect(c.value).toBeGreaterThanOrEqual(80);
-      expect(c.hint).toContain(`of ${Number(connected) + 10} connections`);
-      expect(report.maxConnections).toBe(Number(connected) + 10);
-      expect(report.usedPct).toBeGreaterThanOrEqual(80);
+      expect(c.status).toBe('warning');
+      expect(c.value).toBeGreaterThanOrEqual(ours);
+      expect(c.hint).toContain(`of ${Number(max)} connections`);
+      expect(c.hint).toContain('raise max_connections');
+      expect(report.maxConnections).toBe(Number(max));
+      expect(report.usedPct).toBeGreaterThanOrEqual(ours);
       expect(report.byUser.find((u) => u.user === 'root')?.count).toBeGreaterThanOrEqual(41);
     } finally {
-      await t.db.execute(`SET GLOBAL max_connections = ${Number(before)}`);
       await closeSessions(sessions);
     }
   });
