@@ -167,7 +167,10 @@ describe('health checks on a plain database', () => {
       );
       const c = check(r, 'long_transactions');
       expect(c.status).toBe('warning');
-      expect(c.hint).toContain(`thread ${threadId}`);
+      // The check names the oldest open transaction on the server, which test files running in
+      // parallel may hold: ours or an older one.
+      expect(c.hint).toMatch(/thread \d+ has held a transaction open/);
+      expect(Number(c.value)).toBeGreaterThanOrEqual(1);
       const report = await connectionReport(t.db);
       const trx = report.transactions.find((x) => x.threadId === threadId);
       expect(trx).toMatchObject({ user: 'root', rowsModified: 1, query: null });
