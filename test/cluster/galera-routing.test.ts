@@ -20,7 +20,8 @@ import {
   startGaleraNode,
 } from '../../src/cluster/index.js';
 import { DatabaseManager, type RoutingStats } from '../../src/db/index.js';
-import { killSandbox, sandboxConnection } from '../../src/sandbox/index.js';
+import { killSandbox } from '../../src/sandbox/index.js';
+import { nodeEndpoint, nodeSession, onNode } from './helpers.js';
 
 const NAME = 'gr';
 const NODES = [1, 2, 3] as const;
@@ -31,38 +32,11 @@ const retries: Array<{ attempt: number; errno: number | undefined }> = [];
 const primaryChanges: Array<{ from: string | null; to: string | null; at: number }> = [];
 const replicaIns: Array<{ node: string; outForMs: number; at: number }> = [];
 
-function endpoint(node: number) {
-  const conn = sandboxConnection({ home, name: galeraNodeName(NAME, node) });
-  if (!conn) throw new Error(`node ${node} not initialised`);
-  return conn;
-}
+const endpoint = (node: number) => nodeEndpoint(home, NAME, node);
 
-/** A direct session on one node; its reads wait until the node has applied every earlier commit. */
-async function session(node: number): Promise<mysql.Connection> {
-  const e = endpoint(node);
-  const c = await mysql.createConnection({
-    socketPath: e.socket,
-    user: e.user,
-    password: e.password.reveal(),
-    database: 'gr',
-  });
-  await c.query('SET SESSION wsrep_sync_wait = 1');
-  return c;
-}
-
-async function sql<T = Record<string, unknown>>(
-  node: number,
-  q: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const c = await session(node);
-  try {
-    const [rows] = await c.query(q, params);
-    return rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+const session = (node: number) => nodeSession(endpoint(node), 'gr');
+const sql = <T = Record<string, unknown>>(node: number, q: string, params: unknown[] = []) =>
+  onNode<T>(() => session(node), q, params);
 
 /** One global status counter of a node (e.g. wsrep_local_commits: transactions that originated there). */
 async function statusOf(node: number, name: string): Promise<number> {

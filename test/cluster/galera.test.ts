@@ -7,7 +7,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   destroyGaleraCluster,
@@ -22,40 +21,18 @@ import { loadConfig } from '../../src/config/index.js';
 import { DatabaseManager } from '../../src/db/index.js';
 import { runHealthChecks } from '../../src/monitor/index.js';
 import { createMetrics } from '../../src/monitor/metrics/index.js';
-import { killSandbox, sandboxConnection } from '../../src/sandbox/index.js';
+import { killSandbox } from '../../src/sandbox/index.js';
 import { runCli } from '../support/cli.js';
+import { nodeEndpoint, nodeSession, onNode } from './helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const NAME = 'gt';
 let home: string;
 let started: GaleraClusterInfo;
 
-async function session(node: number): Promise<mysql.Connection> {
-  const conn = sandboxConnection({ home, name: galeraNodeName(NAME, node) });
-  if (!conn) throw new Error(`node ${node} not initialised`);
-  const c = await mysql.createConnection({
-    socketPath: conn.socket,
-    user: conn.user,
-    password: conn.password.reveal(),
-  });
-  // Reads wait until this node has applied everything committed before them, cluster-wide.
-  await c.query('SET SESSION wsrep_sync_wait = 1');
-  return c;
-}
-
-async function sql<T = Record<string, unknown>>(
-  node: number,
-  q: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const c = await session(node);
-  try {
-    const [rows] = await c.query(q, params);
-    return rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+const session = (node: number) => nodeSession(nodeEndpoint(home, NAME, node));
+const sql = <T = Record<string, unknown>>(node: number, q: string, params: unknown[] = []) =>
+  onNode<T>(() => session(node), q, params);
 
 function healthConfig(node: number) {
   return loadConfig({
