@@ -6,7 +6,7 @@
  */
 import type { ContextualDatabase, Transaction } from '../db/index.js';
 import { monthOf } from './pipelines/shared.js';
-import type { PipelineName } from './types.js';
+import { PIPELINES, type PipelineName } from './types.js';
 
 /** Log rows moved per transaction. */
 export const DISPATCH_CHUNK = 20_000;
@@ -53,13 +53,10 @@ export interface DispatchResult {
 }
 
 /**
- * The order in which an incremental run's keys are committed: the customer pipeline has the most
- * work per key, so it starts on its keys while the others' are still being queued.
+ * The pipelines whose keys are committed first: the customer pipeline has the most work per key,
+ * so it starts on its keys while the others' (every other pipeline: the second stage) are queued.
  */
-const STAGES: readonly PipelineName[][] = [
-  ['customer_order_summary'],
-  ['product_performance_summary', 'daily_sales_summary', 'customer_cohort_analysis'],
-];
+const FIRST_STAGE: readonly PipelineName[] = ['customer_order_summary'];
 
 const READ_COMMITTED = { isolationLevel: 'READ COMMITTED' } as const;
 
@@ -91,14 +88,11 @@ export async function dispatchChanges(
     }
     return { rows };
   }
-  // A pipeline missing from STAGES goes with the last stage: its keys before the log rows go.
-  const staged = new Set<PipelineName>(STAGES.flat());
+  const ordered = PIPELINES.filter((p) => capturing.includes(p));
   const stages = [
-    ...STAGES.slice(0, -1),
-    [...(STAGES.at(-1) ?? []), ...capturing.filter((p) => !staged.has(p))],
-  ]
-    .map((g) => g.filter((p) => capturing.includes(p)))
-    .filter((g) => g.length > 0);
+    ordered.filter((p) => FIRST_STAGE.includes(p)),
+    ordered.filter((p) => !FIRST_STAGE.includes(p)),
+  ].filter((g) => g.length > 0);
   // One held connection: the chunk's temporary copy lives from the first stage to the delete.
   return db.session(async (s) => {
     for (;;) {

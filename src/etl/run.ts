@@ -133,7 +133,7 @@ export async function runEtl(
         done: 0,
         total: 0,
       });
-      // Each pipeline starts as soon as its keys are committed (dispatch.ts, STAGES).
+      // Each pipeline starts as soon as its keys are committed (dispatch.ts, FIRST_STAGE).
       const running = new Map<PipelineName, ReturnType<typeof one>>();
       const start = (names: readonly PipelineName[]) => {
         for (const name of names) {

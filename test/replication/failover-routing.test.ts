@@ -20,6 +20,7 @@ import {
   topologyStatus,
 } from '../../src/replication/index.js';
 import { killSandbox, type SandboxConnection, sandboxConnection } from '../../src/sandbox/index.js';
+import { sandboxManagers } from './helpers.js';
 
 const NAME = 'fo';
 const R1 = `${NAME}-r1`;
@@ -46,23 +47,11 @@ interface LoadRecord {
 
 describe('failover under a write load through one routed DatabaseManager', () => {
   let home: string;
-  const admins = new Map<string, DatabaseManager>();
+  const admins = sandboxManagers(() => home);
   let app: DatabaseManager | undefined;
 
   /** A root manager on one sandbox of the topology, over its socket (for checks, never for the load). */
-  const admin = (name: string) => {
-    let db = admins.get(name);
-    if (!db) {
-      db = new DatabaseManager({
-        connection: {},
-        usesSandbox: true,
-        sandbox: { home, name },
-        pool: { size: 2 },
-      });
-      admins.set(name, db);
-    }
-    return db;
-  };
+  const admin = admins.of;
   const endpoint = (name: string): SandboxConnection => {
     const sb = sandboxConnection({ home, name });
     if (!sb) throw new Error(`sandbox ${name} has no connection details`);
@@ -84,7 +73,7 @@ describe('failover under a write load through one routed DatabaseManager', () =>
 
   afterAll(async () => {
     await app?.close().catch(() => undefined);
-    await Promise.all([...admins.values()].map((db) => db.close().catch(() => undefined)));
+    await admins.closeAll();
     if (home) {
       await destroyTopology({ home, name: NAME }).catch(() => undefined);
       rmSync(home, { recursive: true, force: true });

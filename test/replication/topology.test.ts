@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseManager } from '../../src/db/index.js';
 import {
   destroyTopology,
   readTopology,
@@ -21,6 +20,7 @@ import {
 } from '../../src/replication/index.js';
 import { killSandbox, sandboxConnection, startSandbox } from '../../src/sandbox/index.js';
 import { runCli } from '../support/cli.js';
+import { sandboxManagers } from './helpers.js';
 
 const NAME = 'rt';
 const R1 = `${NAME}-r1`;
@@ -42,20 +42,8 @@ async function pollUntil<T>(
 describe('replica topology: a primary and two replicas', () => {
   let home: string;
   let started: TopologyStatus;
-  const managers = new Map<string, DatabaseManager>();
-  const node = (name: string) => {
-    let db = managers.get(name);
-    if (!db) {
-      db = new DatabaseManager({
-        connection: {},
-        usesSandbox: true,
-        sandbox: { home, name },
-        pool: { size: 2 },
-      });
-      managers.set(name, db);
-    }
-    return db;
-  };
+  const managers = sandboxManagers(() => home);
+  const node = managers.of;
   const ids = async (name: string) =>
     (
       await node(name)
@@ -77,7 +65,7 @@ describe('replica topology: a primary and two replicas', () => {
   }, 150_000);
 
   afterAll(async () => {
-    await Promise.all([...managers.values()].map((db) => db.close().catch(() => undefined)));
+    await managers.closeAll();
     if (home) {
       await destroyTopology({ home, name: NAME });
       rmSync(home, { recursive: true, force: true });
